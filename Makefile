@@ -1,0 +1,36 @@
+# Every target creates the virtual environment first, so `make demo` and `make test` work on a fresh clone.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA ?= ../shared/data
+OUT ?= out
+
+.PHONY: venv demo test bench lint clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[serve,dev]'
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/arenapref data inspect $(DATA)
+	$(BIN)/arenapref bench --data $(DATA) --quick --out $(OUT)/bench-quick
+
+test: venv
+	$(BIN)/pytest -q
+
+bench: venv
+	$(BIN)/arenapref bench --data $(DATA) --out $(OUT)/bench
+	$(BIN)/python bench/speed.py --data $(DATA) --out $(OUT)/speed
+
+lint: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) $(OUT)

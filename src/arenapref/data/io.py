@@ -1,0 +1,88 @@
+"""Reading and writing battle tables: format found from content (or given), one report per file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from arenapref.data import readers as _readers  # noqa: F401  (registers the formats)
+from arenapref.data.errors import DataError
+from arenapref.data.formats import FORMATS, detect
+from arenapref.data.records import load_records
+from arenapref.data.report import ReadReport
+from arenapref.data.schema import COLUMNS, conform
+
+BATTLE_FORMAT = "battles"
+SKIPPED_NAMES = {"README.md", "LICENSE", ".DS_Store"}
+
+
+def source_name(path: Path) -> str:
+    """A set's name from its path: the parent folder for files inside a data folder, else the file stem."""
+    stem = path.name.split(".")[0]
+    parent = path.parent.name
+    if parent and parent not in {".", ""} and stem.lower() in {"train", "test", "data"}:
+        return parent
+    return stem if parent in {"", "."} else f"{parent}/{stem}" if _many_files(path.parent) else parent
+
+
+def _many_files(folder: Path) -> bool:
+    return sum(1 for p in folder.iterdir() if p.is_file() and p.name not in SKIPPED_NAMES) > 1
+
+
+def read_battles(path: str | Path, fmt: str | None = None, source: str | None = None) -> tuple[pd.DataFrame, ReadReport]:
+    """Read one file into the battle table, with the report of what was read, repaired and dropped."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(str(path), "no such file" if not path.exists() else "not a regular file")
+    if fmt is not None and fmt not in FORMATS and fmt != BATTLE_FORMAT:
+        raise DataError(str(path), f"unknown format {fmt!r}; known: {', '.join(sorted([*FORMATS, BATTLE_FORMAT]))}")
+    report = ReadReport(str(path), fmt or "?")
+    raw = load_records(path, report)
+    columns = {str(c) for c in raw.columns}
+    if fmt == BATTLE_FORMAT or (fmt is None and set(COLUMNS) - {"soft_a", "soft_b", "soft_tie"} <= columns):
+        report.format = BATTLE_FORMAT
+        report.rows_read = report.rows_kept = len(raw)
+        return conform(raw), report
+    found = FORMATS[fmt] if fmt else detect(columns)
+    if found is None:
+        shown = ", ".join(sorted(c for c in columns if not c.startswith("__"))[:12])
+        raise DataError(str(path), f"unknown format: no reader recognises the columns [{shown}]; use --format")
+    missing = sorted(found.signature - columns)
+    if missing:
+        raise DataError(str(path), f"format {found.name!r} needs columns {missing}", field=missing[0])
+    report.format = found.name
+    battles = found.convert(raw, report, source or source_name(path))
+    if report.rows_read and not report.rows_kept:
+        reasons = "; ".join(report.dropped)
+        raise DataError(str(path), f"no row could be read ({reasons})")
+    return battles, report
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, and the data files found recursively inside folders named, in sorted order."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.name not in SKIPPED_NAMES)
+        else:
+            out.append(p)
+    return out
+
+
+def read_many(paths: Iterable[str | Path], fmt: str | None = None) -> tuple[pd.DataFrame, list[ReadReport]]:
+    """Read and concatenate several files (folders expanded)."""
+    tables, reports = [], []
+    for path in expand_paths(paths):
+        df, rep = read_battles(path, fmt)
+        tables.append(df)
+        reports.append(rep)
+    if not tables:
+        raise DataError(", ".join(map(str, paths)), "no data files found")
+    return conform(pd.concat(tables, ignore_index=True)), reports
+
+
+def write_battles(df: pd.DataFrame, path: str | Path) -> None:
+    """The battle table as parquet (list columns kept)."""
+    conform(df).to_parquet(path, index=False)

@@ -1,0 +1,62 @@
+"""The one model interface: fit(battles), predict_proba(battles) -> (n, 3) [A wins, B wins, tie], save, load."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from arenapref import __version__
+
+META_FILE = "model.json"
+
+
+class PreferenceModel(ABC):
+    """Base class of every model; a model directory holds everything predict and serve need."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def fit(self, battles: pd.DataFrame) -> PreferenceModel: ...
+
+    @abstractmethod
+    def predict_proba(self, battles: pd.DataFrame) -> np.ndarray: ...
+
+    @abstractmethod
+    def get_state(self) -> dict[str, Any]:
+        """JSON-serialisable state (small); large artefacts are written by save_artifacts."""
+
+    @classmethod
+    @abstractmethod
+    def from_state(cls, state: dict[str, Any], directory: Path) -> PreferenceModel: ...
+
+    def save_artifacts(self, directory: Path) -> None:
+        """Write large artefacts (e.g. a booster's text model) into the model directory."""
+
+    def save(self, directory: str | Path, extra: dict[str, Any] | None = None) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.save_artifacts(directory)
+        meta = {"model": self.name, "arenapref_version": __version__, "state": self.get_state(), **(extra or {})}
+        (directory / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True))
+        return directory
+
+
+def read_meta(directory: str | Path) -> dict[str, Any]:
+    """The model directory's metadata; raises ModelDirError if absent or unreadable."""
+    path = Path(directory) / META_FILE
+    if not path.is_file():
+        raise ModelDirError(f"{directory}: not a model directory ({META_FILE} missing)")
+    try:
+        meta: dict[str, Any] = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelDirError(f"{path}: unreadable model metadata ({exc})") from None
+    return meta
+
+
+class ModelDirError(Exception):
+    """A model directory that fails its checks (missing files, version or hash mismatch)."""

@@ -1,0 +1,3 @@
+"""Imports every model module so that each registers itself."""
+
+from arenapref.models import baselines  # noqa: F401
