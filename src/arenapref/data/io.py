@@ -31,7 +31,9 @@ def _many_files(folder: Path) -> bool:
     return sum(1 for p in folder.iterdir() if p.is_file() and p.name not in SKIPPED_NAMES) > 1
 
 
-def read_battles(path: str | Path, fmt: str | None = None, source: str | None = None) -> tuple[pd.DataFrame, ReadReport]:
+def read_battles(
+    path: str | Path, fmt: str | None = None, source: str | None = None
+) -> tuple[pd.DataFrame, ReadReport]:
     """Read one file into the battle table, with the report of what was read, repaired and dropped."""
     path = Path(path)
     if not path.is_file():

@@ -56,7 +56,9 @@ class ReadReport:
 
     def lines(self) -> list[str]:
         """Human-readable summary lines."""
-        out = [f"{self.path} [{self.format}]: read {self.rows_read}, kept {self.rows_kept}, dropped {self.rows_dropped}"]
+        out = [
+            f"{self.path} [{self.format}]: read {self.rows_read}, kept {self.rows_kept}, dropped {self.rows_dropped}"
+        ]
         out += [f"  repaired: {kind}: {n}" for kind, n in sorted(self.repairs.items())]
         for reason, ids in self.dropped.items():
             shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -13,6 +14,16 @@ import pandas as pd
 from arenapref import __version__
 
 META_FILE = "model.json"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One feature's push on a verdict: its value and its contribution to the predicted class's raw score."""
+
+    feature: str
+    value: float
+    contribution: float
+    toward: str  # "A", "B" or "tie": the class whose score it raised (contribution > 0) or lowered
 
 
 class PreferenceModel(ABC):
@@ -33,6 +44,10 @@ class PreferenceModel(ABC):
     @classmethod
     @abstractmethod
     def from_state(cls, state: dict[str, Any], directory: Path) -> PreferenceModel: ...
+
+    def explain(self, battles: pd.DataFrame, top: int = 5) -> list[list[Reason]] | None:
+        """Per battle, the features that pushed the verdict most; None for models that cannot say."""
+        return None
 
     def save_artifacts(self, directory: Path) -> None:
         """Write large artefacts (e.g. a booster's text model) into the model directory."""

@@ -1,3 +1,3 @@
 """One module per input format; importing this package registers them all."""
 
-from arenapref.data.readers import kaggle, autoj  # noqa: F401
+from arenapref.data.readers import autoj, kaggle  # noqa: F401

@@ -41,7 +41,9 @@ def convert(raw: pd.DataFrame, report: ReadReport, source: str) -> pd.DataFrame:
     def build(record: dict[str, Any], number: int) -> dict[str, Any]:
         if record.get("id") is None or record.get("id") != record.get("id"):
             raise RowError("id", "missing id")
-        fields = {f: in_field(f, parse_json_list, record.get(f), report) for f in ("prompt", "response_a", "response_b")}
+        fields = {
+            f: in_field(f, parse_json_list, record.get(f), report) for f in ("prompt", "response_a", "response_b")
+        }
         n = max(len(v) for v in fields.values())
         if len({len(v) for v in fields.values()}) > 1:
             report.repair("unequal turn counts padded with None")
