@@ -30,7 +30,7 @@ def main() -> None:
     try:
         app()
     except (DataError, ModelDirError) as exc:
-        err.print(Text("error: ", style="bold red") + Text(str(exc)), highlight=False)
+        err.print(Text("error: ", style="bold red") + Text(str(exc)), highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]")

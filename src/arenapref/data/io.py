@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -9,26 +10,40 @@ import pandas as pd
 
 from arenapref.data import readers as _readers  # noqa: F401  (registers the formats)
 from arenapref.data.errors import DataError
-from arenapref.data.formats import FORMATS, detect
+from arenapref.data.formats import FORMATS, Format, detect
 from arenapref.data.records import load_records
 from arenapref.data.report import ReadReport
-from arenapref.data.schema import COLUMNS, conform
+from arenapref.data.schema import conform
 
-BATTLE_FORMAT = "battles"
+BATTLE_FORMAT = "battles"  # the format name of the battle table itself (readers/battles.py)
 SKIPPED_NAMES = {"README.md", "LICENSE", ".DS_Store"}
 
 
+SPLIT_SUFFIX = re.compile(r"[-_.](train|test|dev|valid|validation|val)$", re.IGNORECASE)
+
+
 def source_name(path: Path) -> str:
-    """A set's name from its path: the parent folder for files inside a data folder, else the file stem."""
+    """A set's name from its path: the parent folder for files inside a data folder, else the file stem.
+
+    In a folder of several sets the name is "folder/stem", the stem without a split suffix ("-test") unless a
+    sibling file would then share the name: hh-rlhf/harmless-base-test.jsonl.gz -> "hh-rlhf/harmless-base".
+    """
     stem = path.name.split(".")[0]
     parent = path.parent.name
     if parent and parent not in {".", ""} and stem.lower() in {"train", "test", "data"}:
         return parent
-    return stem if parent in {"", "."} else f"{parent}/{stem}" if _many_files(path.parent) else parent
+    if parent in {"", "."}:
+        return stem
+    siblings = _data_files(path.parent)
+    if len(siblings) <= 1:
+        return parent
+    short = SPLIT_SUFFIX.sub("", stem)
+    clash = any(SPLIT_SUFFIX.sub("", p.name.split(".")[0]) == short for p in siblings if p.name != path.name)
+    return f"{parent}/{stem if clash else short}"
 
 
-def _many_files(folder: Path) -> bool:
-    return sum(1 for p in folder.iterdir() if p.is_file() and p.name not in SKIPPED_NAMES) > 1
+def _data_files(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.is_file() and p.name not in SKIPPED_NAMES]
 
 
 def read_battles(
@@ -38,16 +53,12 @@ def read_battles(
     path = Path(path)
     if not path.is_file():
         raise DataError(str(path), "no such file" if not path.exists() else "not a regular file")
-    if fmt is not None and fmt not in FORMATS and fmt != BATTLE_FORMAT:
-        raise DataError(str(path), f"unknown format {fmt!r}; known: {', '.join(sorted([*FORMATS, BATTLE_FORMAT]))}")
+    if fmt is not None and fmt not in FORMATS:
+        raise DataError(str(path), f"unknown format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
     report = ReadReport(str(path), fmt or "?")
     raw = load_records(path, report)
     columns = {str(c) for c in raw.columns}
-    if fmt == BATTLE_FORMAT or (fmt is None and set(COLUMNS) - {"soft_a", "soft_b", "soft_tie"} <= columns):
-        report.format = BATTLE_FORMAT
-        report.rows_read = report.rows_kept = len(raw)
-        return conform(raw), report
-    found = FORMATS[fmt] if fmt else detect(columns)
+    found = FORMATS[fmt] if fmt else detect(columns) or _closest(columns)
     if found is None:
         shown = ", ".join(sorted(c for c in columns if not c.startswith("__"))[:12])
         raise DataError(str(path), f"unknown format: no reader recognises the columns [{shown}]; use --format")
@@ -60,6 +71,15 @@ def read_battles(
         reasons = "; ".join(report.dropped)
         raise DataError(str(path), f"no row could be read ({reasons})")
     return battles, report
+
+
+def _closest(columns: set[str]) -> Format | None:
+    """The format most of whose signature is present (at least half and two columns), to name what is missing."""
+    scored = [(len(f.signature & columns) / len(f.signature), f) for f in FORMATS.values()]
+    score, best = max(scored, key=lambda s: s[0], default=(0.0, None))
+    if best is None or score < 0.5 or len(best.signature & columns) < 2:
+        return None
+    return best
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:

@@ -10,9 +10,12 @@ import bz2
 import gzip
 import io
 import json
+import re
+import warnings
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pandas as pd
 import pyarrow.parquet as pq
@@ -24,6 +27,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 BZ2_MAGIC = b"BZh"
 PARQUET_MAGIC = b"PAR1"
+_NOT_BLANK = re.compile(rb"[^\xef\xbb\xbf \t\r\n]")
+_SKIPPED_LINE = re.compile(r"Skipping line (\d+): ([^\n]*)")
 
 
 def read_bytes(path: Path) -> tuple[bytes, str]:
@@ -66,8 +71,14 @@ def sniff_container(payload: bytes) -> str:
     if head.startswith(b"["):
         return "json"
     if head.startswith(b"{"):
-        first_line = head.split(b"\n", 1)[0].strip()
-        return "jsonl" if first_line.endswith(b"}") and b"\n" in head.strip() else "json"
+        # JSONL: the first line (however long) ends with "}", or (when it is broken) the next line opens an object
+        start = _NOT_BLANK.search(payload)
+        end = payload.find(b"\n", start.start() if start else 0)
+        following = _NOT_BLANK.search(payload, end) if end >= 0 else None
+        if following is None:
+            return "json"
+        first_line_closed = payload[:end].rstrip().endswith(b"}")
+        return "jsonl" if first_line_closed or payload[following.start() : following.start() + 1] == b"{" else "json"
     return "csv"
 
 
@@ -84,9 +95,9 @@ def load_records(path: Path, report: ReadReport) -> pd.DataFrame:
             return pq.read_table(io.BytesIO(payload)).to_pandas()
         except Exception as exc:  # pyarrow raises several types for corrupt files
             raise DataError(str(path), f"corrupt parquet file: {exc}") from None
-    text = _decode(path, payload)
     if kind == "csv":
-        return _read_csv(path, text)
+        return _read_csv(path, payload, report)
+    text = _decode(path, payload)
     if kind == "jsonl":
         return _read_jsonl(path, text, report)
     return _read_json(path, text)
@@ -100,14 +111,44 @@ def _decode(path: Path, payload: bytes) -> str:
         raise DataError(str(path), f"not UTF-8 text: byte 0x{payload[exc.start]:02x} at line {line}") from None
 
 
-def _read_csv(path: Path, text: str) -> pd.DataFrame:
+def _read_csv(path: Path, payload: bytes, report: ReadReport) -> pd.DataFrame:
+    """All cells as Python str (object dtype; empty cells NaN). Parsed from the bytes: no decoded copy in memory.
+
+    Lines with more fields than the header are dropped into the report (row = line number, header = 1).
+    """
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], engine="c")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            df = pd.read_csv(
+                io.BytesIO(payload),
+                dtype=object,
+                keep_default_na=False,
+                na_values=[""],
+                engine="c",
+                encoding="utf-8",
+                on_bad_lines="warn",
+            )
+    except UnicodeDecodeError:
+        _decode(path, payload)  # raises DataError naming the line and byte
+        raise DataError(str(path), "not UTF-8 text") from None
     except pd.errors.ParserError as exc:
         raise DataError(str(path), f"malformed CSV: {exc}") from None
     except pd.errors.EmptyDataError:
         raise DataError(str(path), "file is empty") from None
+    skipped = [
+        (int(line), detail)
+        for w in caught
+        if issubclass(w.category, pd.errors.ParserWarning)
+        for line, detail in _SKIPPED_LINE.findall(str(w.message))
+    ]
     df.attrs["row_offset"] = 2  # 1-based row numbers in messages count the header line
+    if skipped:
+        rows = np.arange(len(df)) + 2
+        for line, detail in sorted(skipped):
+            report.rows_read += 1
+            report.drop(f"malformed CSV line ({detail})", f"row {line}")
+            rows[rows >= line] += 1  # the records after a skipped line sit one line further down
+        df["__row"] = rows
     return df
 
 
@@ -115,12 +156,16 @@ def _loads(line: str) -> object:
     try:
         return orjson.loads(line)
     except orjson.JSONDecodeError:
-        return json.loads(line)  # accepts lone surrogates in \u escapes, which orjson rejects
+        try:
+            return json.loads(line)  # accepts lone surrogates in \u escapes, which orjson rejects
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", line, 0) from None
 
 
 def _read_jsonl(path: Path, text: str, report: ReadReport) -> pd.DataFrame:
     rows: list[dict] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # split on "\n" only: str.splitlines() would also break at U+2028 and other characters valid in JSON strings
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -146,13 +191,9 @@ def _read_json(path: Path, text: str) -> pd.DataFrame:
     except json.JSONDecodeError as exc:
         raise DataError(str(path), f"invalid JSON at column {exc.colno}: {exc.msg}", row=exc.lineno) from None
     if isinstance(doc, dict):
-        lists = [v for v in doc.values() if isinstance(v, list)]
-        if len(lists) == 1:
-            doc = lists[0]
-        elif all(isinstance(v, list) for v in doc.values()) and doc:
-            return pd.DataFrame(doc)  # column-oriented JSON
-        else:
-            doc = [doc]
+        doc = _records_of_object(doc)
+        if isinstance(doc, pd.DataFrame):
+            return doc
     if not isinstance(doc, list) or not doc:
         raise DataError(str(path), "JSON holds no list of records")
     bad = [i for i, r in enumerate(doc, start=1) if not isinstance(r, dict)]
@@ -161,3 +202,16 @@ def _read_json(path: Path, text: str) -> pd.DataFrame:
     df = pd.DataFrame.from_records(doc)
     df["__row"] = range(1, len(df) + 1)
     return df
+
+
+def _records_of_object(doc: dict) -> list | pd.DataFrame:
+    """A top-level JSON object: {"data": [records]}, column-oriented lists of scalars, or else one record."""
+    lists = [v for v in doc.values() if isinstance(v, list)]
+    if len(lists) == 1 and lists[0] and all(isinstance(r, dict) for r in lists[0]):
+        return lists[0]
+    columns = [v for v in doc.values() if isinstance(v, list) and not any(isinstance(x, (dict, list)) for x in v)]
+    if doc and len(columns) == len(doc) and len({len(v) for v in columns}) == 1:
+        df = pd.DataFrame(doc)
+        df["__row"] = range(1, len(df) + 1)
+        return df
+    return [doc]

@@ -41,10 +41,11 @@ def write_kaggle_train(battles: pd.DataFrame, path: str | Path) -> Path:
             "response_b": battles["response_b"].map(_json_list),
         }
     )
-    if battles["label"].notna().all():
-        label = battles["label"].to_numpy(dtype=int)
+    labelled = battles["label"].notna().to_numpy()
+    if labelled.any():  # one-hot where labelled; unlabelled rows get three empty cells
+        label = battles["label"].to_numpy(dtype=float, na_value=np.nan)
         for i, name in enumerate(LABEL_NAMES):
-            out[name] = (label == i).astype(int)
+            out[name] = pd.array(np.where(labelled, label == i, np.nan), dtype="Int8")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(path, index=False)

@@ -12,5 +12,8 @@ def fix_surrogates(text: str) -> tuple[str, int]:
     """Replace lone surrogates (which cannot be encoded as UTF-8) with U+FFFD; return text and count."""
     if text.isascii():
         return text, 0
-    fixed, n = _SURROGATE.subn(REPLACEMENT, text)
-    return fixed, n
+    try:
+        text.encode("utf-8")  # fails only on surrogates, and is much faster than the regex scan
+    except UnicodeEncodeError:
+        return _SURROGATE.subn(REPLACEMENT, text)
+    return text, 0

@@ -14,25 +14,34 @@ from arenapref.data.turns import pad_to, parse_json_list
 WINNER_COLUMNS = ("winner_model_a", "winner_model_b", "winner_tie")
 
 
-def _label(record: dict[str, Any]) -> int | None:
+def _label(record: dict[str, Any], report: ReadReport) -> int | None:
+    """The class of the one-hot winner columns; None when the file has none (test.csv) or all three are empty."""
     if not all(c in record for c in WINNER_COLUMNS):
         return None
-    try:
-        flags = [int(float(record[c])) for c in WINNER_COLUMNS]
-    except (TypeError, ValueError):
-        bad = next(c for c in WINNER_COLUMNS if not _is_number(record[c]))
-        raise RowError(bad, f"expected 0 or 1, got {record[bad]!r}") from None
+    if all(_missing(record[c]) for c in WINNER_COLUMNS):
+        report.repair("label missing (kept unlabelled)")
+        return None
+    flags = [_flag(record, c) for c in WINNER_COLUMNS]
     if sorted(flags) != [0, 0, 1]:
         raise RowError("winner_model_a", f"winner columns must be one-hot, got {flags}")
     return flags.index(1)
 
 
-def _is_number(value: Any) -> bool:
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _flag(record: dict[str, Any], column: str) -> int:
+    value = record[column]
+    if _missing(value):
+        raise RowError(column, "missing value")
     try:
-        float(value)
+        number = float(value)
     except (TypeError, ValueError):
-        return False
-    return True
+        number = float("nan")
+    if number not in (0.0, 1.0):
+        raise RowError(column, f"expected 0 or 1, got {value!r}")
+    return int(number)
 
 
 def convert(raw: pd.DataFrame, report: ReadReport, source: str) -> pd.DataFrame:
@@ -54,7 +63,7 @@ def convert(raw: pd.DataFrame, report: ReadReport, source: str) -> pd.DataFrame:
             **fields,
             "model_a": record.get("model_a") if has_models else None,
             "model_b": record.get("model_b") if has_models else None,
-            "label": _label(record),
+            "label": _label(record, report),
         }
 
     return convert_rows(raw, report, build)
