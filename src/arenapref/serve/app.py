@@ -1,0 +1,126 @@
+"""The FastAPI app: predict one battle or a batch, model metadata, health, the web page and offline API docs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Query
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+
+from arenapref import __version__
+from arenapref.models import registry
+from arenapref.models.base import ModelDirError, PreferenceModel, read_meta
+from arenapref.serve.body_limit import BodyLimitMiddleware
+from arenapref.serve.errors import install_error_handlers
+from arenapref.serve.schemas import BatchIn, BatchOut, BattleIn, ErrorOut, Health, Limits, ModelInfo, Prediction
+from arenapref.serve.service import PredictionService
+from arenapref.serve.settings import ENV_SETTINGS, ServeSettings
+
+STATIC = Path(__file__).parent / "static"
+ENV_MODEL = "ARENAPREF_SERVE_MODEL"  # model directory, read by worker processes
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": text}
+    for code, text in ((413, "Body too large"), (422, "Malformed or over-limit input"), (500, "Internal error"))
+}
+REASONS = Query(True, description="Return the top feature contributions (where the model gives them).")
+
+
+def load_model(directory: str | Path) -> tuple[PreferenceModel, dict[str, Any]]:
+    """The model of a directory and its metadata (without the model's state, but with its training summary when
+    the state has one); any failure becomes a ModelDirError."""
+    meta = read_meta(directory)
+    try:
+        model = registry.load(directory)
+    except ModelDirError:
+        raise
+    except Exception as exc:
+        raise ModelDirError(f"{directory}: cannot load model ({type(exc).__name__}: {exc})") from exc
+    public = {k: v for k, v in meta.items() if k != "state"}
+    state = meta.get("state")
+    if isinstance(state, dict) and isinstance(state.get("training"), dict):
+        public.setdefault("training", state["training"])  # rows, data hash, sources: small and worth showing
+    return model, public
+
+
+def create_app(model: str | Path | PreferenceModel, settings: ServeSettings | None = None) -> FastAPI:
+    """The app serving `model` (a model directory, loaded here once, or a model object)."""
+    settings = settings or ServeSettings()
+    if isinstance(model, PreferenceModel):
+        directory, meta = None, {"model": model.name, "arenapref_version": __version__}
+    else:
+        directory = str(model)
+        model, meta = load_model(model)
+    service = PredictionService(model, settings)
+    info = ModelInfo(
+        name=model.name,
+        explains=service.explains,
+        directory=directory,
+        metadata=meta,
+        limits=Limits(
+            max_body_bytes=settings.max_body_bytes, max_batch=settings.max_batch, max_chars=settings.max_chars
+        ),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        service.close()
+
+    app = FastAPIOffline(
+        lifespan=lifespan,
+        title="arenapref",
+        version=__version__,
+        description="Which of two chatbot responses will a person prefer? P(A wins), P(B wins), P(tie) and reasons.",
+    )
+    app.state.info = info
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["*"],
+        )
+    index = (STATIC / "index.html").read_text(encoding="utf-8")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def page() -> str:
+        return index
+
+    @app.get("/healthz", response_model=Health, tags=["service"])
+    def healthz() -> Health:
+        return Health(status="ok", model=model.name)
+
+    @app.get("/v1/model", response_model=ModelInfo, tags=["service"])
+    def model_info() -> ModelInfo:
+        return info
+
+    @app.post("/v1/predict", response_model=Prediction, responses=ERRORS, tags=["predict"])
+    def predict(battle: BattleIn, reasons: bool = REASONS) -> Prediction:
+        """Score one battle."""
+        service.check_limits([battle], "body.")
+        return service.predict([battle], reasons)[0]
+
+    @app.post("/v1/predict/batch", response_model=BatchOut, responses=ERRORS, tags=["predict"])
+    def predict_batch(batch: BatchIn, reasons: bool = REASONS) -> BatchOut:
+        """Score up to `max_batch` battles in one vectorised call."""
+        service.check_batch(batch.battles)
+        service.check_limits(batch.battles, "body.battles.{i}.")
+        return BatchOut(predictions=service.predict(batch.battles, reasons))
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """App factory for uvicorn worker processes: model directory and settings come from the environment."""
+    settings = ServeSettings.model_validate_json(os.environ.get(ENV_SETTINGS) or "{}")
+    return create_app(os.environ[ENV_MODEL], settings)
