@@ -56,6 +56,14 @@ class HtmlPage:
             f'<img alt="{html.escape(alt or name)}" id="fig-{html.escape(name)}" src="data:image/png;base64,{data}">'
         )
 
+    def include(self, other: HtmlPage) -> None:
+        """Append another page's sections and figures (figure names must not clash)."""
+        clash = sorted(set(self.figures) & set(other.figures))
+        if clash:
+            raise ValueError(f"figure names already used on this page: {clash}")
+        self.parts += other.parts
+        self.figures.update(other.figures)
+
     def render(self) -> str:
         body = "\n".join(self.parts)
         return (
