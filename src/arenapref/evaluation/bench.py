@@ -1,0 +1,223 @@
+"""The benchmark: every registered model through both protocols on every set of a data folder, cached, scored.
+
+Sets are found by reading every file of the folder and grouping the battles by their `source` column. The prior
+model always runs too: it is the reference every log loss is compared with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from arenapref import __version__
+from arenapref.evaluation.cache import RunCache, cache_key, model_config, source_hash, table_hash
+from arenapref.evaluation.metrics import TWO_WAY_NOTE
+from arenapref.evaluation.protocols import (
+    IN_DOMAIN,
+    MIN_TEST_ROWS,
+    PROTOCOLS,
+    TRANSFER,
+    Run,
+    Split,
+    cap_train,
+    family,
+    in_domain_sources,
+    in_domain_splits,
+    run_splits,
+    subsample,
+    transfer_families,
+    transfer_split,
+)
+from arenapref.evaluation.results import (
+    BenchResult,
+    SetPredictions,
+    score_row,
+    sort_rows,
+    split_by_source,
+    with_families,
+)
+from arenapref.evaluation.sets import data_summary, load_sets
+from arenapref.models import registry
+
+REFERENCE_MODEL = "prior"
+FULL_SPLITS = 5
+# Quick runs (`make demo`: a few minutes on 2 cores with every registered model): 2 folds, at most 800 battles
+# per source drawn at random, at most 1,500 training battles per transfer fit, and the splits of one dataset
+# (hh-rlhf) cross-validated together in-domain (still grouped by prompt) rather than one by one.
+QUICK_SPLITS = 2
+QUICK_MAX_ROWS = 800
+QUICK_MAX_TRAIN = 1500
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class BenchConfig:
+    """What to run. `quick`: QUICK_SPLITS folds, at most QUICK_MAX_ROWS battles per source, QUICK_MAX_TRAIN
+    training battles per transfer fit, and a dataset's splits cross-validated together."""
+
+    data_dir: Path
+    models: list[str] | None = None  # None: every registered model
+    quick: bool = False
+    seed: int = 0
+    cache_dir: Path | None = None  # None: no cache
+
+    @property
+    def n_splits(self) -> int:
+        return QUICK_SPLITS if self.quick else FULL_SPLITS
+
+    @property
+    def max_rows(self) -> int | None:
+        return QUICK_MAX_ROWS if self.quick else None
+
+    @property
+    def max_train(self) -> int | None:
+        return QUICK_MAX_TRAIN if self.quick else None
+
+
+def model_names(requested: list[str] | None) -> list[str]:
+    """The models to run, the reference prior first; unknown names raise KeyError listing the known ones."""
+    registry.create(REFERENCE_MODEL)  # loads the zoo
+    names = requested or list(registry.MODELS)
+    unknown = [n for n in names if n not in registry.MODELS]
+    if unknown:
+        raise KeyError(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(sorted(registry.MODELS))}")
+    return [REFERENCE_MODEL, *[n for n in dict.fromkeys(names) if n != REFERENCE_MODEL]]
+
+
+@dataclass
+class Task:
+    """One model-independent unit of work: a table and its splits under one protocol."""
+
+    protocol: str
+    name: str  # the source (in-domain) or the held-out dataset (transfer)
+    table: pd.DataFrame
+    splits: list[Split]
+    data_hash: str
+
+
+def plan_tasks(
+    battles: pd.DataFrame, n_splits: int, seed: int, max_train: int | None = None, pool_splits: bool = False
+) -> tuple[list[Task], list[str]]:
+    """Tasks of both protocols, and notes on sets left out (too few prompts for the folds). `pool_splits`:
+    cross-validate all sources of a dataset (e.g. the hh-rlhf splits) together instead of one by one."""
+    tasks, notes = [], []
+    sources = in_domain_sources(battles)
+    units = {family(s): [t for t in sources if family(t) == family(s)] for s in sources} if pool_splits else {}
+    for name, members in (units or {s: [s] for s in sources}).items():
+        table = battles[battles["source"].isin(members)].reset_index(drop=True)
+        try:
+            splits = in_domain_splits(table, n_splits, seed)
+            tasks.append(Task(IN_DOMAIN, name, table, splits, table_hash(table)))
+        except ValueError as exc:
+            notes.append(f"{name}: no in-domain cross-validation ({exc})")
+    all_hash = table_hash(battles)
+    for held_out in transfer_families(battles):
+        split = cap_train(transfer_split(battles, held_out), max_train, seed)
+        tasks.append(Task(TRANSFER, held_out, battles, [split], all_hash))
+    return tasks, notes
+
+
+def split_hash(splits: list[Split]) -> str:
+    """SHA-256 of the train and test row positions of every split."""
+    digest = hashlib.sha256()
+    for split in splits:
+        digest.update(np.asarray(split.train, dtype=np.int64).tobytes() + b"|")
+        digest.update(np.asarray(split.test, dtype=np.int64).tobytes() + b"/")
+    return digest.hexdigest()
+
+
+def _run_task(model: str, task: Task, config: BenchConfig, cache: RunCache, code: str) -> tuple[Run, bool]:
+    parts = {
+        "model": model,
+        "config": model_config(registry.create(model)),
+        "code": code,
+        "data": task.data_hash,
+        "protocol": task.protocol,
+        "task": task.name,
+        "splits": split_hash(task.splits),
+        "seed": config.seed,
+    }
+    key = cache_key(**parts)
+    found = cache.get(key)
+    if found is not None:
+        return found, True
+    run = run_splits(lambda: registry.create(model), task.table, task.splits)
+    cache.put(key, run, parts)
+    return run, False
+
+
+def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchResult:
+    """Run every model through every task (cache first) and score each set against the prior."""
+    start = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    data = load_sets(config.data_dir)
+    battles = data.battles if config.max_rows is None else subsample(data.battles, config.max_rows, config.seed)
+    models = model_names(config.models)
+    tasks, notes = plan_tasks(battles, config.n_splits, config.seed, config.max_train, pool_splits=config.quick)
+    cache, code = RunCache(config.cache_dir), source_hash()
+    members: dict[str, list[str]] = {}
+    for task in tasks:
+        if task.protocol == IN_DOMAIN:
+            members.setdefault(family(task.name), []).append(task.name)
+    per_model: dict[str, dict[tuple[str, str], SetPredictions]] = {}
+    failures: list[dict[str, str]] = []
+    for model in models:
+        sets: dict[str, dict[str, SetPredictions]] = {p: {} for p in PROTOCOLS}
+        for task in tasks:
+            say(f"{model} · {task.protocol} · {task.name}")
+            try:
+                run, cached = _run_task(model, task, config, cache, code)
+            except Exception as exc:  # one broken model must not hide the others' results; it is reported
+                if model == REFERENCE_MODEL:
+                    raise
+                failures.append({"model": model, "protocol": task.protocol, "set": task.name, "error": repr(exc)})
+                continue
+            sets[task.protocol].update(split_by_source(task.table, run, cached, whole=task.name))
+        sets[IN_DOMAIN] = with_families(sets[IN_DOMAIN], members)
+        per_model[model] = {(p, name): pred for p in PROTOCOLS for name, pred in sets[p].items()}
+    reference = per_model[REFERENCE_MODEL]
+    rows = sort_rows(
+        [
+            score_row(name, protocol, model, pred, reference[(protocol, name)])
+            for model in models
+            for (protocol, name), pred in per_model[model].items()
+        ],
+        models,
+    )
+    if config.quick:
+        notes.append(
+            f"quick: {config.n_splits} folds; at most {config.max_rows} battles per set (random); at most "
+            f"{config.max_train} training battles per transfer fit; a dataset's splits cross-validated together"
+        )
+    if any(r.classes == 2 for r in rows):
+        notes.append(f"classes 2: {TWO_WAY_NOTE}")
+    notes.append(
+        f"transfer: leave one dataset out (all hh-rlhf splits together); datasets with fewer than {MIN_TEST_ROWS} "
+        "labelled rows are used for training only; training battles sharing a prompt with the test set are removed"
+    )
+    return BenchResult(
+        config={
+            "data_dir": str(config.data_dir),
+            "models": models,
+            "quick": config.quick,
+            "n_splits": config.n_splits,
+            "max_rows_per_source": config.max_rows,
+            "max_train_per_transfer_fit": config.max_train,
+            "seed": config.seed,
+            "cache_dir": str(config.cache_dir) if config.cache_dir else None,
+            "arenapref_version": __version__,
+        },
+        data=data_summary(data, battles),
+        rows=rows,
+        notes=notes,
+        cache={"hits": cache.hits, "misses": cache.misses},
+        seconds=time.perf_counter() - start,
+        failures=failures,
+    )
