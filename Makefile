@@ -26,6 +26,9 @@ test: venv
 bench: venv
 	$(BIN)/arenapref bench --data $(DATA) --out $(OUT)/bench
 	$(BIN)/python bench/speed.py --data $(DATA) --out $(OUT)/speed
+	$(BIN)/python bench/serve_load.py --data $(DATA) --out $(OUT)/serve
+	$(BIN)/python bench/leaderboard_speed.py --data $(DATA) --out $(OUT)/leaderboard
+	$(BIN)/python bench/report_screenshot.py --data $(DATA) --out $(OUT)/report
 
 lint: venv
 	$(BIN)/ruff check src tests bench

@@ -1,9 +1,148 @@
-"""Commands of this group (filled in by its issue)."""
+"""`arenapref train`, `arenapref predict` (Kaggle submission) and `arenapref explain` (why a verdict)."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from arenapref.data.errors import DataError
+from arenapref.data.io import read_battles, read_many
+from arenapref.data.report import ReadReport
+from arenapref.data.schema import targets
+from arenapref.data.submission import write_submission
+from arenapref.models import registry
+from arenapref.models.base import PreferenceModel
+
+console = Console()
+PREDICT_BATCH = 10_000
+
+
+def train(
+    files: list[Path] = typer.Argument(..., help="Labelled battle files or folders, any readable format, mixed."),
+    model: str = typer.Option("fast", "--model", "-m", help="Registered model name."),
+    out: Path = typer.Option(..., "--out", "-o", help="Model directory to write."),
+    fmt: str | None = typer.Option(None, "--format", help="Force one format for every file."),
+) -> None:
+    """Train a model on every labelled battle of FILES and save its directory (everything predict needs)."""
+    started = time.perf_counter()
+    try:
+        estimator = registry.create(model)
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0]), param_hint="--model") from None
+    with console.status("reading") as status:
+        battles, reports = read_many(files, fmt)
+        _print_reports(reports)
+        usable = targets(battles).sum(axis=1) > 0
+        if not usable.any():
+            raise DataError(", ".join(map(str, files)), "no labelled battles to train on")
+        if (~usable).any():
+            console.print(f"[yellow]{int((~usable).sum()):,} unlabelled battles not used for training[/]")
+        if hasattr(estimator, "progress"):
+            estimator.progress = lambda message: status.update(f"{model}: {escape(message)}")
+        status.update(f"{model}: training on {int(usable.sum()):,} battles")
+        estimator.fit(battles[usable].reset_index(drop=True))
+        status.update(f"writing {out}")
+        estimator.save(out, extra={"trained_on": [str(f) for f in files]})
+    console.print(f"trained [bold]{model}[/] on {int(usable.sum()):,} battles in {time.perf_counter() - started:.1f} s")
+    _print_training(estimator)
+    console.print(f"wrote {escape(str(out))}", highlight=False)
+
+
+def predict(
+    model_dir: Path = typer.Argument(..., help="Model directory written by `arenapref train`."),
+    file: Path = typer.Argument(..., help="Battles to predict (labels and model names not needed)."),
+    out: Path = typer.Option(Path("submission.csv"), "--out", "-o", help="Kaggle submission CSV to write."),
+    fmt: str | None = typer.Option(None, "--format", help="Force the input format."),
+) -> None:
+    """Write P(A wins), P(B wins), P(tie) per battle in Kaggle's submission format, ids and row order kept."""
+    started = time.perf_counter()
+    model = registry.load(model_dir)
+    battles, report = read_battles(file, fmt)
+    _print_reports([report])
+    proba = predict_in_batches(model, battles)
+    write_submission(battles["id"], proba, out)
+    seconds = time.perf_counter() - started
+    console.print(f"wrote {escape(str(out))}: {len(battles):,} rows in {seconds:.1f} s", highlight=False)
+
+
+def predict_in_batches(model: PreferenceModel, battles: pd.DataFrame, batch: int = PREDICT_BATCH) -> np.ndarray:
+    """The model's probabilities, computed batch by batch behind a progress bar."""
+    columns = (TextColumn("predicting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    parts = []
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("predict", total=len(battles))
+        for start in range(0, len(battles), batch):
+            chunk = battles.iloc[start : start + batch]
+            parts.append(np.asarray(model.predict_proba(chunk), dtype=float))
+            progress.advance(task, len(chunk))
+    return np.vstack(parts) if parts else np.zeros((0, 3))
+
+
+def explain(
+    model_dir: Path = typer.Argument(..., help="Model directory written by `arenapref train`."),
+    file: Path = typer.Argument(..., help="File holding the battle."),
+    battle_id: str = typer.Option(..., "--id", help="Id of the battle to explain."),
+    top: int = typer.Option(10, "--top", min=1, help="How many features to show."),
+    fmt: str | None = typer.Option(None, "--format", help="Force the input format."),
+) -> None:
+    """The verdict on one battle and the features that pushed it (LightGBM per-feature contributions)."""
+    model = registry.load(model_dir)
+    battles, _ = read_battles(file, fmt)
+    match = battles.index[battles["id"] == battle_id]
+    if len(match) == 0:
+        raise DataError(str(file), f"no battle with id {battle_id!r}", field="id")
+    battle = battles.loc[match[:1]].reset_index(drop=True)
+    proba = np.asarray(model.predict_proba(battle), dtype=float)[0]
+    reasons = model.explain(battle, top)
+    names = ("A wins", "B wins", "tie")
+    verdict = int(np.argmax(proba))
+    console.print(
+        f"battle {escape(battle_id)}: [bold]{names[verdict]}[/]  "
+        + "  ".join(f"P({n}) {p:.3f}" for n, p in zip(names, proba, strict=True)),
+        highlight=False,
+    )
+    if reasons is None:
+        console.print(f"[yellow]model {escape(type(model).name)} cannot explain its verdicts[/]")
+        return
+    table = Table(title=f"features that pushed the verdict ({names[verdict]})")
+    table.add_column("feature")
+    table.add_column("value", justify="right")
+    table.add_column("contribution", justify="right")
+    table.add_column("effect")
+    for reason in reasons[0]:
+        effect = f"raised {reason.toward}" if reason.contribution > 0 else f"lowered {reason.toward}"
+        style = "green" if reason.contribution > 0 else "red"
+        table.add_row(reason.feature, f"{reason.value:.4g}", f"[{style}]{reason.contribution:+.4f}[/]", effect)
+    console.print(table)
+    console.print("contributions are log-odds (SHAP values of the booster, both orders combined)", style="dim")
+
+
+def _print_reports(reports: list[ReadReport]) -> None:
+    for report in reports:
+        for line in report.lines():
+            console.print(escape(line), highlight=False, style="yellow" if line.startswith("  dropped") else None)
+
+
+def _print_training(model: PreferenceModel) -> None:
+    training = getattr(model, "training", None)
+    if training:
+        rounds = ", ".join(f"{k} {v}" for k, v in training.get("rounds", {}).items())
+        console.print(f"boosting rounds: {rounds}; inner folds: {training.get('inner_folds')}", highlight=False)
+    temperatures = getattr(model, "temperatures", None)
+    if temperatures:
+        console.print("temperatures: " + ", ".join(f"{k} {v:.3f}" for k, v in temperatures.items()), highlight=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the app."""
+    """Add train, predict and explain to the app."""
+    app.command("train")(train)
+    app.command("predict")(predict)
+    app.command("explain")(explain)

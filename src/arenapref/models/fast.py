@@ -1,0 +1,415 @@
+"""The fast model: LightGBM on hand-made features, the model every user can train on a laptop.
+
+Position: every battle is trained on in both orders (swap augmentation) and predicted as the mirror-average of
+both orders, so a verdict never depends on position (P_A(x) == P_B(swap x) exactly).
+
+Ties, with mixed training data: 2-way sources (tie_allowed False: chosen/rejected sets) say which response won
+when the rater had to choose; they say nothing about how often a rater would have called a tie. A single
+multiclass booster would read their rows as "never a tie" and lower the tie probability it gives 3-way sets.
+So by default (`tie_mode="heads"`) the model is factored into two boosters:
+- the direction head, P(A wins | not a tie), trained on every non-tie row of every source (soft labels as
+  cross-entropy targets, weighted by their non-tie mass);
+- the tie head, P(tie), trained only on rows of sources whose labelling has ties;
+and P = [(1 - t) d, (1 - t)(1 - d), t]. Each head's margin gets its own temperature, fit on out-of-fold
+predictions of inner folds grouped by prompt. `tie_mode="multiclass"` (registered as "fast-multiclass") is the
+plain multiclass booster over all rows, kept as the benchmark's control for this choice.
+
+Datasets of very different sizes: each battle is weighted by (battles of its dataset)^-source_balance (default
+0.5), so that one large set (e.g. hh-rlhf's 8,500 chosen/rejected pairs) does not set the verdicts alone; on a
+single-source file such as Kaggle's every weight is 1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from arenapref import __version__
+from arenapref.data.folds import grouped_folds
+from arenapref.data.schema import targets
+from arenapref.data.swap import MIRROR
+from arenapref.features.builder import FeatureBuilder, FeatureConfig
+from arenapref.features.pair import FeatureMatrix
+from arenapref.models.base import ModelDirError, PreferenceModel, Reason
+from arenapref.models.boosting import BoostParams, HeadFit, fit_concurrently, fit_head
+from arenapref.models.model_dir import (
+    check_version,
+    read_checked,
+    require,
+    sha256_text,
+    training_data_hash,
+    write_checked,
+)
+from arenapref.models.registry import register
+from arenapref.models.temperature import fit_binary_temperature, fit_softmax_temperature, sigmoid, softmax
+
+TIE_MODES = ("heads", "multiclass")
+CLASS_NAMES = ("A", "B", "tie")
+#: Combines a booster's outputs on the battles and on their swapped copies into one symmetric output.
+Combine = Callable[[lgb.Booster, np.ndarray, np.ndarray], np.ndarray]
+FEATURES_FILE = "features.json"
+LARGE_TRAINING_SET = 20_000
+Folds = np.ndarray | None  # inner fold of each battle, or None for no inner folds
+
+
+@register
+class FastModel(PreferenceModel):
+    """LightGBM over style, content-cue, pair and TF-IDF features; symmetric in A/B; tie-aware on mixed data."""
+
+    name = "fast"
+
+    def __init__(
+        self,
+        tie_mode: str = "heads",
+        inner_folds: int | None = None,
+        source_balance: float = 0.5,
+        features: FeatureConfig | dict[str, Any] | None = None,
+        boost: BoostParams | dict[str, Any] | None = None,
+    ) -> None:
+        if tie_mode not in TIE_MODES:
+            raise ValueError(f"tie_mode must be one of {TIE_MODES}, got {tie_mode!r}")
+        self.tie_mode = tie_mode
+        self.inner_folds = inner_folds
+        self.source_balance = source_balance
+        self.features = features if isinstance(features, FeatureConfig) else FeatureConfig.from_dict(features or {})
+        self.boost = boost if isinstance(boost, BoostParams) else BoostParams(**(boost or {}))
+        self.builder: FeatureBuilder | None = None
+        self.boosters: dict[str, lgb.Booster] = {}
+        self.temperatures: dict[str, float] = {}
+        self.training: dict[str, Any] = {}
+        self.progress: Callable[[str], None] | None = None  # told each stage of long work (the CLI's status line)
+        self._artifacts: dict[str, str] | None = None
+
+    # ---- training -------------------------------------------------------------------------------------------
+    def fit(self, battles: pd.DataFrame) -> FastModel:
+        battles = battles.reset_index(drop=True)
+        y = targets(battles)
+        known = y.sum(axis=1) > 0
+        if not known.any():
+            raise ValueError("no labelled battles to train on")
+        battles, y = battles[known].reset_index(drop=True), y[known]
+        self._stage(f"fingerprinting {len(battles):,} training battles")
+        data_hash = training_data_hash(battles)
+        self._stage("fitting TF-IDF vocabularies")
+        self.builder = FeatureBuilder(self.features).fit(battles)
+        self._stage(f"computing features of {len(battles):,} battles")
+        matrix = self.builder.transform(battles, n_jobs=self.boost.n_jobs)
+        fold_of = self._inner_folds(battles)
+        tie_allowed = battles["tie_allowed"].to_numpy(dtype=bool)
+        weight = source_weights(battles["source"], self.source_balance)
+        self.boosters, self.temperatures = {}, {}
+        if self.tie_mode == "heads":
+            self._fit_heads(matrix, y, weight, tie_allowed, fold_of)
+        else:
+            self._fit_multiclass(matrix, y, weight, fold_of)
+        self.training = {
+            "rows": len(battles),
+            "sha256": data_hash,
+            "sources": {str(k): int(v) for k, v in battles["source"].value_counts().sort_index().items()},
+            "tie_allowed_rows": int(tie_allowed.sum()),
+            "inner_folds": 0 if fold_of is None else int(fold_of.max()) + 1,
+            "rounds": {name: int(b.current_iteration()) for name, b in self.boosters.items()},
+        }
+        self._artifacts = None
+        return self
+
+    def _inner_folds(self, battles: pd.DataFrame) -> np.ndarray | None:
+        """Inner fold of each battle (grouped by prompt), or None when there are too few prompts. By default
+        (inner_folds None) 3 folds, or 2 from LARGE_TRAINING_SET battles on: with that much data a fold of half
+        the rows chooses the rounds as well, at half the cost per round."""
+        k = self.inner_folds
+        if k is None:
+            k = 2 if len(battles) >= LARGE_TRAINING_SET else 3
+        if k < 2:
+            return None
+        fold_of = np.full(len(battles), -1)
+        try:
+            for fold, (_, test) in enumerate(grouped_folds(battles, k, self.boost.seed)):
+                fold_of[test] = fold
+        except ValueError:
+            return None
+        return fold_of
+
+    def _fit_heads(
+        self, m: FeatureMatrix, y: np.ndarray, source_weight: np.ndarray, tie_allowed: np.ndarray, fold_of: Folds
+    ) -> None:
+        x, xs = m.values, m.swapped()
+        mass = y[:, 0] + y[:, 1]
+        direction_rows, tie_rows = np.flatnonzero(mass > 0), np.flatnonzero(tie_allowed)
+        if len(direction_rows) == 0:
+            raise ValueError("no battle with a winner to train the direction head on")
+        p_a = y[direction_rows, 0] / mass[direction_rows]
+        direction_weight = _mean_one(mass[direction_rows] * source_weight[direction_rows])
+        tie_weight = _mean_one(source_weight[tie_rows])
+
+        def direction() -> HeadFit:
+            rows, weight = direction_rows, direction_weight
+            label = np.concatenate([p_a, 1 - p_a])
+            both = np.vstack([x[rows], xs[rows]])
+            return fit_head(
+                both,
+                label,
+                np.concatenate([weight, weight]),
+                np.concatenate([rows, rows]),
+                fold_of,
+                m.names,
+                self.boost,
+                "cross_entropy",
+            )
+
+        def tie() -> HeadFit:
+            rows = tie_rows
+            label = np.concatenate([y[rows, 2], y[rows, 2]])
+            both = np.vstack([x[rows], xs[rows]])
+            weight = np.concatenate([tie_weight, tie_weight])
+            return fit_head(
+                both, label, weight, np.concatenate([rows, rows]), fold_of, m.names, self.boost, "cross_entropy"
+            )
+
+        jobs = {"direction": direction}
+        if len(tie_rows):  # else no source with ties: P(tie) = 0
+            jobs["tie"] = tie
+        self._stage(
+            f"training {' and '.join(jobs)} heads on {2 * len(direction_rows):,} and {2 * len(tie_rows):,} rows"
+            " (both orders)"
+        )
+        fits = fit_concurrently(jobs, self.boost.n_jobs)
+        self.boosters["direction"] = fits["direction"].booster
+        margin = self._held_out(fits["direction"], x, xs, _direction_margin)
+        self.temperatures["direction"] = _binary_temperature(margin, direction_rows, p_a, direction_weight)
+        if "tie" in fits:
+            self.boosters["tie"] = fits["tie"].booster
+            margin = self._held_out(fits["tie"], x, xs, _tie_margin)
+            self.temperatures["tie"] = _binary_temperature(margin, tie_rows, y[tie_rows, 2], tie_weight)
+
+    def _fit_multiclass(self, m: FeatureMatrix, y: np.ndarray, source_weight: np.ndarray, fold_of: Folds) -> None:
+        x, xs = m.values, m.swapped()
+        rows, classes = np.nonzero(y)  # soft labels: one weighted copy per class
+        weight = _mean_one(y[rows, classes] * source_weight[rows])
+        self._stage(f"training the multiclass booster on {2 * len(rows):,} rows (both orders)")
+        fit = fit_head(
+            np.vstack([x[rows], xs[rows]]),
+            np.concatenate([classes, MIRROR[classes]]),
+            np.concatenate([weight, weight]),
+            np.concatenate([rows, rows]),
+            fold_of,
+            m.names,
+            self.boost,
+            "multiclass",
+            num_class=3,
+        )
+        self.boosters["multiclass"] = fit.booster
+        proba = self._held_out(fit, x, xs, _multiclass_proba)
+        seen = ~np.isnan(proba[:, 0])
+        log_p = np.log(np.clip(proba[seen], 1e-15, None))
+        target = y[seen] * source_weight[seen, None]
+        self.temperatures["multiclass"] = fit_softmax_temperature(log_p, target) if seen.any() else 1.0
+
+    @staticmethod
+    def _held_out(
+        fit: HeadFit,
+        x: np.ndarray,
+        xs: np.ndarray,
+        combine: Combine,
+    ) -> np.ndarray:
+        """Out-of-fold outputs (both orders combined) per battle; NaN for battles no inner fold held out."""
+        out: np.ndarray | None = None
+        for booster, battles in fit.held_out:
+            values = combine(booster, x[battles], xs[battles])
+            if out is None:
+                out = np.full((len(x), *values.shape[1:]), np.nan)
+            out[battles] = values
+        return out if out is not None else np.full(len(x), np.nan)
+
+    # ---- prediction -----------------------------------------------------------------------------------------
+    def predict_proba(self, battles: pd.DataFrame) -> np.ndarray:
+        matrix = self._features(battles)
+        return self._proba(matrix.values, matrix.swapped())
+
+    def _features(self, battles: pd.DataFrame) -> FeatureMatrix:
+        if self.builder is None or not self.boosters:
+            raise RuntimeError("the fast model is not fitted")
+        return self.builder.transform(battles.reset_index(drop=True), n_jobs=self.boost.n_jobs)
+
+    def _proba(self, x: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        if self.tie_mode == "multiclass":
+            p = _multiclass_proba(self.boosters["multiclass"], x, xs)
+            return softmax(np.log(np.clip(p, 1e-15, None)) / self.temperatures["multiclass"])
+        d = _direction_margin(self.boosters["direction"], x, xs) / self.temperatures["direction"]
+        tie = np.zeros(len(x))
+        if "tie" in self.boosters:
+            tie = sigmoid(_tie_margin(self.boosters["tie"], x, xs) / self.temperatures["tie"])
+        return np.column_stack([(1 - tie) * sigmoid(d), (1 - tie) * sigmoid(-d), tie])
+
+    # ---- explanation ----------------------------------------------------------------------------------------
+    def explain(self, battles: pd.DataFrame, top: int = 5) -> list[list[Reason]]:
+        """Per battle, the `top` features with the largest LightGBM contribution (SHAP values, both orders
+        combined) to the predicted class: for A or B the direction head's log-odds of that side, for a tie the
+        tie head's log-odds. `contribution` > 0 raised the predicted class, < 0 lowered it."""
+        matrix = self._features(battles)
+        if len(battles) == 0:
+            return []
+        x, xs = matrix.values, matrix.swapped()
+        verdict = np.argmax(self._proba(x, xs), axis=1)
+        contributions = self._contributions(x, xs, matrix.mirror, verdict)
+        reasons = []
+        for i, row in enumerate(contributions):
+            order = np.argsort(-np.abs(row), kind="stable")[:top]
+            reasons.append(
+                [Reason(matrix.names[j], float(x[i, j]), float(row[j]), CLASS_NAMES[verdict[i]]) for j in order]
+            )
+        return reasons
+
+    def _contributions(self, x: np.ndarray, xs: np.ndarray, mirror: np.ndarray, verdict: np.ndarray) -> np.ndarray:
+        """(n, features) contribution of each original feature to the verdict class's score; column mirror[j] of
+        the swapped rows holds original feature j, so its contribution is credited to j."""
+        k = x.shape[1]
+        if self.tie_mode == "multiclass":
+            c = _predict(self.boosters["multiclass"], x, pred_contrib=True).reshape(len(x), 3, k + 1)[:, :, :k]
+            cs = _predict(self.boosters["multiclass"], xs, pred_contrib=True).reshape(len(x), 3, k + 1)[:, :, :k]
+            rows = np.arange(len(x))
+            return (c[rows, verdict] + cs[rows, MIRROR[verdict]][:, mirror]) / (2 * self.temperatures["multiclass"])
+        c = _predict(self.boosters["direction"], x, pred_contrib=True)[:, :k]
+        cs = _predict(self.boosters["direction"], xs, pred_contrib=True)[:, :k]
+        direction = (c - cs[:, mirror]) / (2 * self.temperatures["direction"])
+        out = np.where((verdict == 1)[:, None], -direction, direction)
+        if "tie" in self.boosters and (verdict == 2).any():
+            c = _predict(self.boosters["tie"], x, pred_contrib=True)[:, :k]
+            cs = _predict(self.boosters["tie"], xs, pred_contrib=True)[:, :k]
+            tie = (c + cs[:, mirror]) / (2 * self.temperatures["tie"])
+            out = np.where((verdict == 2)[:, None], tie, out)
+        return out
+
+    # ---- persistence ----------------------------------------------------------------------------------------
+    def _params(self) -> dict[str, Any]:
+        return {
+            "tie_mode": self.tie_mode,
+            "inner_folds": self.inner_folds,
+            "source_balance": self.source_balance,
+            "features": self.features.to_dict(),
+            "boost": self.boost.to_dict(),
+        }
+
+    def _artifact_texts(self) -> dict[str, str]:
+        if self._artifacts is None:
+            assert self.builder is not None
+            texts = {FEATURES_FILE: json.dumps(self.builder.get_state())}
+            for name, booster in self.boosters.items():
+                texts[f"{name}.lgb.txt"] = booster.model_to_string()
+            self._artifacts = texts
+        assert self._artifacts is not None
+        return self._artifacts
+
+    def save_artifacts(self, directory: Path) -> None:
+        if self.builder is None:
+            raise RuntimeError("cannot save an unfitted model")
+        for name, text in self._artifact_texts().items():
+            write_checked(directory, name, text)
+
+    def get_state(self) -> dict[str, Any]:
+        """Settings; once fitted also the artefact records (file + SHA-256), temperatures, versions, data hash."""
+        state: dict[str, Any] = {"params": self._params()}
+        if self.builder is None:
+            return state
+        files = {name: {"file": name, "sha256": sha256_text(text)} for name, text in self._artifact_texts().items()}
+        state.update(
+            {
+                "arenapref_version": __version__,
+                "lightgbm_version": lgb.__version__,
+                "feature_version": self.features.version,
+                "feature_names": self.builder.names,
+                "features_file": files.pop(FEATURES_FILE),
+                "boosters": {name.removesuffix(".lgb.txt"): record for name, record in files.items()},
+                "temperatures": self.temperatures,
+                "training": self.training,
+            }
+        )
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], directory: Path) -> FastModel:
+        """Rebuild a saved model, refusing a directory whose files, versions or feature layout do not match."""
+        require(state, ("params", "arenapref_version", "lightgbm_version", "feature_names", "boosters"), directory)
+        check_version("arenapref", state["arenapref_version"], __version__, directory)
+        check_version("LightGBM", state["lightgbm_version"], lgb.__version__, directory, parts=1)
+        model = cls(**state["params"])
+        try:
+            model.builder = FeatureBuilder.from_state(json.loads(read_checked(directory, state["features_file"])))
+        except (ValueError, KeyError) as exc:
+            raise ModelDirError(f"{directory}: feature settings unusable ({exc})") from None
+        names = list(state["feature_names"])
+        if model.builder.names != names:
+            raise ModelDirError(f"{directory}: {FEATURES_FILE} does not build the features the model was trained on")
+        for head, record in state["boosters"].items():
+            booster = lgb.Booster(model_str=read_checked(directory, record))
+            if booster.num_feature() != len(names) or booster.feature_name() != names:
+                raise ModelDirError(
+                    f"{directory}: {record['file']} expects {booster.num_feature()} features, "
+                    f"the feature settings build {len(names)} (names differ)"
+                )
+            model.boosters[head] = booster
+        model.temperatures = {k: float(v) for k, v in state["temperatures"].items()}
+        model.training = state.get("training", {})
+        return model
+
+    def _stage(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(message)
+
+
+@register
+class FastMulticlassModel(FastModel):
+    """The fast model as one multiclass booster over all rows, without tie handling: the benchmark's control for
+    what the separate tie head does on mixed 2-way / 3-way training data."""
+
+    name = "fast-multiclass"
+
+    def __init__(self, tie_mode: str = "multiclass", **kwargs: Any) -> None:
+        super().__init__(tie_mode=tie_mode, **kwargs)
+
+
+def _predict(booster: lgb.Booster, x: np.ndarray, **kwargs: Any) -> np.ndarray:
+    """The booster's output as a dense array."""
+    return np.asarray(booster.predict(x, **kwargs))
+
+
+def _direction_margin(booster: lgb.Booster, x: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Log-odds of A over B, antisymmetric: the swapped battle gets exactly the negation."""
+    return (_predict(booster, x, raw_score=True) - _predict(booster, xs, raw_score=True)) * 0.5
+
+
+def _tie_margin(booster: lgb.Booster, x: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Log-odds of a tie, symmetric in the two orders."""
+    return (_predict(booster, x, raw_score=True) + _predict(booster, xs, raw_score=True)) * 0.5
+
+
+def _multiclass_proba(booster: lgb.Booster, x: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Mean of the prediction on x and the mirrored prediction on swap(x)."""
+    return (_predict(booster, x) + _predict(booster, xs)[:, MIRROR]) * 0.5
+
+
+def source_weights(sources: pd.Series, power: float) -> np.ndarray:
+    """Per battle, (battles of its dataset)^-power, mean 1: power 0 weighs battles equally, 1 weighs datasets
+    equally. A dataset is a source family (hh-rlhf/helpful-base -> hh-rlhf)."""
+    family = sources.astype(str).str.split("/").str[0]
+    counts = family.map(family.value_counts()).to_numpy(dtype=float)
+    return _mean_one(counts**-power)
+
+
+def _mean_one(weight: np.ndarray) -> np.ndarray:
+    return weight / weight.mean() if len(weight) else weight
+
+
+def _binary_temperature(margin: np.ndarray, rows: np.ndarray, target: np.ndarray, weight: np.ndarray | None) -> float:
+    """Temperature fit on the held-out margins of `rows` (1.0 when no inner fold held them out)."""
+    held = margin[rows]
+    seen = ~np.isnan(held)
+    if not seen.any():
+        return 1.0
+    return fit_binary_temperature(held[seen], target[seen], None if weight is None else weight[seen])

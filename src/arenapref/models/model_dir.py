@@ -1,0 +1,81 @@
+"""Checked artefacts of a model directory: files recorded with their SHA-256, training-data hash, version checks."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from arenapref.models.base import ModelDirError
+
+_HASH_CHUNK_ROWS = 10_000
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_checked(directory: Path, name: str, text: str) -> dict[str, str]:
+    """Write `text` to directory/name; returns the record {file, sha256} that read_checked verifies."""
+    (directory / name).write_text(text, encoding="utf-8")
+    return {"file": name, "sha256": sha256_text(text)}
+
+
+def read_checked(directory: Path, record: dict[str, str]) -> str:
+    """The text of a recorded artefact; ModelDirError when it is missing or its hash differs."""
+    path = Path(directory) / record["file"]
+    if not path.is_file():
+        raise ModelDirError(f"{directory}: missing file {record['file']}")
+    text = path.read_text(encoding="utf-8")
+    if sha256_text(text) != record["sha256"]:
+        raise ModelDirError(f"{path}: contents changed since the model was saved (SHA-256 mismatch)")
+    return text
+
+
+def training_data_hash(battles: pd.DataFrame) -> str:
+    """SHA-256 over each battle's id, labels (hard and soft) and texts, in row order."""
+    digest = hashlib.sha256()
+    frame = pd.DataFrame(
+        {
+            "id": battles["id"].astype(str),
+            "label": battles["label"].to_numpy(dtype=float, na_value=np.nan),
+            "soft_a": battles["soft_a"],
+            "soft_b": battles["soft_b"],
+            "soft_tie": battles["soft_tie"],
+            "prompt": battles["prompt"],
+            "response_a": battles["response_a"],
+            "response_b": battles["response_b"],
+        }
+    )
+    for start in range(0, len(frame), _HASH_CHUNK_ROWS):
+        rows = frame.iloc[start : start + _HASH_CHUNK_ROWS].to_numpy().tolist()
+        digest.update(orjson.dumps(rows, default=_plain))
+    return digest.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """JSON form of values orjson does not know (turn lists read back from parquet are numpy arrays)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot hash a {type(value).__name__}")
+
+
+def check_version(what: str, saved: str, current: str, directory: Path, parts: int = 2) -> None:
+    """Refuse a directory whose `what` version differs from this one in its first `parts` numbers."""
+    if saved.split(".")[:parts] != current.split(".")[:parts]:
+        raise ModelDirError(
+            f"{directory}: saved with {what} {saved}, this installation has {current}; retrain the model"
+        )
+
+
+def require(state: dict[str, Any], keys: tuple[str, ...], directory: Path) -> None:
+    """ModelDirError naming the first key the saved state lacks."""
+    missing = [k for k in keys if k not in state]
+    if missing:
+        raise ModelDirError(f"{directory}: model state lacks {', '.join(missing)}")
