@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from arenapref.cli import main
 from arenapref.data.submission import write_submission
 from arenapref.data.swap import swap
 from arenapref.features.style import normalised_difference
 from arenapref.features.text import side_text
-
-
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str]:
-    """(exit code, stdout + stderr) of `arenapref ARGS`."""
-    monkeypatch.setattr(sys, "argv", ["arenapref", *map(str, args)])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), out.out + out.err
+from cli_support import run  # noqa: F401  (re-exported for the report and leaderboard tests)
 
 
 def length_proba(battles: pd.DataFrame) -> np.ndarray:

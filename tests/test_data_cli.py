@@ -9,23 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from arenapref.cli import main
 from arenapref.data.io import read_battles
+from cli_support import run
 
 KAGGLE_HEADER = "id,model_a,model_b,prompt,response_a,response_b,winner_model_a,winner_model_b,winner_tie\n"
 GOOD_ROW = '7,m1,m2,"[""q""]","[""a""]","[""b""]",1,0,0\n'
 BAD_ROW = '8,m1,m2,"[""q""]","[""a""]","[""b",0,1,0\n'  # truncated JSON in response_b
-
-
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str]:
-    """Run the real entry point in-process; (exit code, stdout + stderr)."""
-    monkeypatch.setattr(sys, "argv", ["arenapref", *map(str, args)])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), out.out + out.err
 
 
 def test_inspect_shows_format_counts_and_report(monkeypatch, capsys, data_dir: Path) -> None:

@@ -1,9 +1,9 @@
 """Per-response size and markdown statistics (one row per text).
 
-The markdown elements are those of the shared style counts (features/style.py, the leaderboard's style control);
-here they are written in RE2 syntax and counted by pyarrow, about ten times faster than Python's `re` on long
-texts. Differences from style.py are confined to edge cases: ASCII whitespace and word characters, and an italic
-or inline-code span directly next to another one counted once.
+The markdown elements are also the leaderboard's style-control counts (features/style.py calls
+markdown_counts). They are RE2 patterns counted by pyarrow, about ten times faster than Python's `re` on long
+texts; whitespace and word characters are ASCII, and an italic or inline-code span directly next to another one
+is counted once.
 """
 
 from __future__ import annotations

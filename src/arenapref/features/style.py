@@ -1,38 +1,23 @@
-"""Markdown and size counts per text, vectorised with pandas string methods (the style-control elements)."""
+"""Style-control elements per text (sizes and markdown counts) and Arena's normalised (A-B)/(A+B) difference.
+
+The counting itself lives in features/response.py (RE2 patterns run by pyarrow, vectorised); this module gives
+the leaderboard's style control the same counts the fast model sees.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-#: Regular expressions counted per text (multiline), as LMSYS's style control counts markdown elements.
-PATTERNS: dict[str, str] = {
-    "header": r"(?m)^#{1,6}\s",
-    "bold": r"\*\*[^*\n]+\*\*|__[^_\n]+__",
-    "italic": r"(?<![*\w])\*[^*\n]+\*(?!\*)|(?<![_\w])_[^_\n]+_(?!_)",
-    "list_bullet": r"(?m)^\s*[-*+•]\s",
-    "list_numbered": r"(?m)^\s*\d+[.)]\s",
-    "code_block": r"```",
-    "inline_code": r"(?<!`)`[^`\n]+`(?!`)",
-    "table_row": r"(?m)^\s*\|.*\|\s*$",
-    "link": r"\[[^\]\n]+\]\([^)\s]+\)|https?://\S+",
-    "latex": r"\$\$|\\\(|\\\[|\\frac|\\sum",
-}
+from arenapref.features.response import markdown_counts
 
 
 def style_counts(texts: pd.Series) -> pd.DataFrame:
-    """Counts per text: chars, words, lines, paragraphs and each markdown pattern; list = bullet + numbered."""
-    s = texts.fillna("").astype(str)
-    out = pd.DataFrame(index=s.index)
-    out["chars"] = s.str.len()
-    out["words"] = s.str.count(r"\S+")
-    out["lines"] = s.str.count("\n") + (out["chars"] > 0)
-    out["paragraphs"] = s.str.count(r"\n\s*\n") + (out["chars"] > 0)
-    for name, pattern in PATTERNS.items():
-        out[name] = s.str.count(pattern)
-    out["code_block"] //= 2
-    out["list"] = out["list_bullet"] + out["list_numbered"]
-    return out.astype(np.int64)
+    """Counts per text (index kept): chars, words, lines, paragraphs, header, bold, italic, list_bullet,
+    list_numbered, list (= bullet + numbered), code_block, inline_code, table_row, link, latex."""
+    counts = markdown_counts(texts.reset_index(drop=True))
+    counts.index = texts.index
+    return counts.astype(np.int64)
 
 
 def normalised_difference(a: pd.Series | np.ndarray, b: pd.Series | np.ndarray) -> np.ndarray:
