@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from arenapref.data.io import write_battles
 from arenapref.data.schema import conform
-from arenapref.models.base import PreferenceModel
+from arenapref.models.baselines import PriorModel
 
 
 def synthetic_battles(
@@ -51,26 +51,16 @@ def write_sets(directory: Path, tables: dict[str, pd.DataFrame]) -> Path:
     return directory
 
 
-class ConstantModel(PreferenceModel):
+class ConstantModel(PriorModel):
     """Always predicts the same probabilities, whatever the battle: a purely positional model when P(A) != P(B)."""
 
     name: ClassVar[str] = "constant"
 
-    def __init__(self, proba: tuple[float, float, float] = (0.6, 0.3, 0.1)) -> None:
-        self.proba = np.asarray(proba, dtype=float)
+    def __init__(self, proba: tuple[float, float, float] | list[float] = (0.6, 0.3, 0.1)) -> None:
+        super().__init__(list(proba))
 
     def fit(self, battles: pd.DataFrame) -> ConstantModel:
         return self
-
-    def predict_proba(self, battles: pd.DataFrame) -> np.ndarray:
-        return np.tile(self.proba, (len(battles), 1))
-
-    def get_state(self) -> dict[str, Any]:
-        return {"proba": self.proba.tolist()}
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any], directory: Path) -> ConstantModel:
-        return cls(tuple(state["proba"]))
 
 
 class CountingModel(ConstantModel):

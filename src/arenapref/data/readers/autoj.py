@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 
 from arenapref.data.formats import Format, register
+from arenapref.data.readers.common import text_sides
 from arenapref.data.report import ReadReport
-from arenapref.data.rows import RowError, convert_rows, in_field
-from arenapref.data.turns import text_turn
+from arenapref.data.rows import RowError, convert_rows
 
 
 def convert(raw: pd.DataFrame, report: ReadReport, source: str) -> pd.DataFrame:
@@ -20,9 +20,7 @@ def convert(raw: pd.DataFrame, report: ReadReport, source: str) -> pd.DataFrame:
         return {
             "id": f"{source}-{number}",
             "source": source,
-            "prompt": in_field("prompt", text_turn, record.get("prompt"), report),
-            "response_a": in_field("response 1", text_turn, record.get("response 1"), report),
-            "response_b": in_field("response 2", text_turn, record.get("response 2"), report),
+            **text_sides(record, report, "prompt", "response 1", "response 2"),
             "label": label,
             "scenario": record.get("scenario"),
         }

@@ -1,4 +1,4 @@
-"""Small field helpers shared by the readers: ids, optional text fields, label lookups."""
+"""Small field helpers shared by the readers: ids, single-turn text sides, optional text fields, label lookups."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from arenapref.data.readers.messages import is_missing
-from arenapref.data.rows import RowError
+from arenapref.data.report import ReadReport
+from arenapref.data.rows import RowError, in_field
+from arenapref.data.turns import Turns, text_turn
 
 
 def row_id(record: dict[str, Any], key: str | None, source: str, number: int) -> str:
@@ -39,3 +41,12 @@ def lookup(record: dict[str, Any], field: str, mapping: Mapping[Any, Any]) -> An
     except (KeyError, TypeError):
         accepted = ", ".join(repr(k) for k in mapping)
         raise RowError(field, f"expected one of {accepted}, got {value!r}") from None
+
+
+def text_sides(record: dict[str, Any], report: ReadReport, prompt: str, a: str, b: str) -> dict[str, Turns]:
+    """prompt / response_a / response_b as one-turn lists from three text fields (errors name the field)."""
+    return {
+        "prompt": in_field(prompt, text_turn, record.get(prompt), report),
+        "response_a": in_field(a, text_turn, record.get(a), report),
+        "response_b": in_field(b, text_turn, record.get(b), report),
+    }

@@ -12,10 +12,9 @@ from typing import Any
 import pandas as pd
 
 from arenapref.data.formats import Format, register
-from arenapref.data.readers.common import lookup, optional_str, row_id
+from arenapref.data.readers.common import lookup, optional_str, row_id, text_sides
 from arenapref.data.report import ReadReport
-from arenapref.data.rows import convert_rows, in_field
-from arenapref.data.turns import text_turn
+from arenapref.data.rows import convert_rows
 
 PREFERENCE = {-1: 0, 1: 1}
 
@@ -25,9 +24,7 @@ def convert(raw: pd.DataFrame, report: ReadReport, source: str) -> pd.DataFrame:
         return {
             "id": row_id(record, "id", source, number),
             "source": source,
-            "prompt": in_field("question", text_turn, record.get("question"), report),
-            "response_a": in_field("answer_a", text_turn, record.get("answer_a"), report),
-            "response_b": in_field("answer_b", text_turn, record.get("answer_b"), report),
+            **text_sides(record, report, "question", "answer_a", "answer_b"),
             "label": lookup(record, "overall_preference", PREFERENCE),
             "tie_allowed": False,
             "answer_a_type": optional_str(record, "answer_a_type"),

@@ -10,10 +10,9 @@ from typing import Any
 import pandas as pd
 
 from arenapref.data.formats import Format, register
-from arenapref.data.readers.common import lookup, optional_str, row_id
+from arenapref.data.readers.common import lookup, optional_str, row_id, text_sides
 from arenapref.data.report import ReadReport
-from arenapref.data.rows import convert_rows, in_field
-from arenapref.data.turns import text_turn
+from arenapref.data.rows import convert_rows
 
 HUMAN = {"model1": 0, "model2": 1, "TIE": 2}
 
@@ -23,9 +22,7 @@ def convert(raw: pd.DataFrame, report: ReadReport, source: str) -> pd.DataFrame:
         return {
             "id": row_id(record, None, source, number),
             "source": source,
-            "prompt": in_field("query", text_turn, record.get("query"), report),
-            "response_a": in_field("response1", text_turn, record.get("response1"), report),
-            "response_b": in_field("response2", text_turn, record.get("response2"), report),
+            **text_sides(record, report, "query", "response1", "response2"),
             "label": lookup(record, "human", HUMAN),
             "dataset": optional_str(record, "dataset"),
         }

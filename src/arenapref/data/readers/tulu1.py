@@ -14,10 +14,9 @@ from typing import Any
 import pandas as pd
 
 from arenapref.data.formats import Format, register
-from arenapref.data.readers.common import lookup, optional_str, row_id
+from arenapref.data.readers.common import lookup, optional_str, row_id, text_sides
 from arenapref.data.report import ReadReport
-from arenapref.data.rows import convert_rows, in_field
-from arenapref.data.turns import text_turn
+from arenapref.data.rows import convert_rows
 
 PREFERENCES: dict[str, tuple[int, tuple[float, float, float]]] = {
     "a-is-better": (0, (1.0, 0.0, 0.0)),
@@ -34,9 +33,7 @@ def convert(raw: pd.DataFrame, report: ReadReport, source: str) -> pd.DataFrame:
         return {
             "id": row_id(record, "id", source, number),
             "source": source,
-            "prompt": in_field("prompt", text_turn, record.get("prompt"), report),
-            "response_a": in_field("completion_a", text_turn, record.get("completion_a"), report),
-            "response_b": in_field("completion_b", text_turn, record.get("completion_b"), report),
+            **text_sides(record, report, "prompt", "completion_a", "completion_b"),
             "model_a": optional_str(record, "model_a"),
             "model_b": optional_str(record, "model_b"),
             "label": label,

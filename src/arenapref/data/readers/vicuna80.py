@@ -14,11 +14,10 @@ import numpy as np
 import pandas as pd
 
 from arenapref.data.formats import Format, register
-from arenapref.data.readers.common import lookup, optional_str, row_id
+from arenapref.data.readers.common import lookup, optional_str, row_id, text_sides
 from arenapref.data.readers.messages import is_missing
 from arenapref.data.report import ReadReport
-from arenapref.data.rows import RowError, convert_rows, in_field
-from arenapref.data.turns import text_turn
+from arenapref.data.rows import RowError, convert_rows
 
 MAJORITY = {"model_1": 0, "model_2": 1, "tie": 2, "no_majority": None}
 VOTE_CLASS = {1: 0, 2: 1, 3: 2}
@@ -54,9 +53,7 @@ def convert(raw: pd.DataFrame, report: ReadReport, source: str) -> pd.DataFrame:
         return {
             "id": row_id(record, None, source, number),
             "source": source,
-            "prompt": in_field("question", text_turn, record.get("question"), report),
-            "response_a": in_field("answer_1", text_turn, record.get("answer_1"), report),
-            "response_b": in_field("answer_2", text_turn, record.get("answer_2"), report),
+            **text_sides(record, report, "question", "answer_1", "answer_2"),
             "model_a": optional_str(record, "model_1"),
             "model_b": optional_str(record, "model_2"),
             "label": label,
