@@ -109,6 +109,14 @@ def test_explanations_add_up_to_the_verdicts_log_odds(model: FastModel, unseen: 
     assert model.explain(unseen.iloc[:1], top=3)[0][0].feature in model.builder.names
 
 
+def test_one_pass_prediction_with_reasons_equals_the_separate_calls(model: FastModel, unseen: pd.DataFrame) -> None:
+    proba, reasons = model.predict_explained(unseen, top=4)
+    np.testing.assert_array_equal(proba, model.predict_proba(unseen))
+    assert reasons == model.explain(unseen, top=4)
+    one_by_one = np.vstack([model.predict_proba(unseen.iloc[[i]]) for i in range(len(unseen))])
+    np.testing.assert_array_equal(one_by_one, proba)  # small inputs run single-threaded: same numbers
+
+
 def test_shuffled_labels_score_no_better_than_the_prior(autoj: pd.DataFrame) -> None:
     """The pipeline cannot learn from labels it should not see: with labels shuffled among training rows its
     held-out log loss is no better than the prior's; with the true labels (same settings) it is clearly better."""

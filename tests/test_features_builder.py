@@ -95,6 +95,20 @@ def test_real_battles_mirror_exactly_and_chunks_do_not_matter(data_dir: Path) ->
     assert np.array_equal(whole.transform(table).values, matrix.values)
 
 
+def test_one_battle_at_a_time_gives_the_rows_of_the_whole_table(data_dir: Path) -> None:
+    """The server scores battles one by one: each must get exactly its row of a table-wide transform (ASCII-only
+    battles take the ASCII word splitter, the others the Unicode one)."""
+    autoj, _ = read_battles(data_dir / "autoj" / "testdata_pairwise.jsonl")
+    table = conform(pd.concat([autoj.iloc[:30], HAND], ignore_index=True))
+    builder = FeatureBuilder(SMALL).fit(table)
+    whole = builder.transform(table).values
+    texts = table[["prompt", "response_a", "response_b"]].map(lambda turns: "".join(t or "" for t in turns))
+    ascii_rows = texts.apply(lambda row: all(t.isascii() for t in row), axis=1)
+    assert 0 < ascii_rows.sum() < len(table)
+    for i in range(len(table)):
+        assert np.array_equal(builder.transform(table.iloc[[i]]).values[0], whole[i]), i
+
+
 def test_state_is_json_and_rebuilds_the_same_features(fitted: FeatureBuilder) -> None:
     state = json.loads(json.dumps(fitted.get_state()))
     again = FeatureBuilder.from_state(state)

@@ -9,7 +9,7 @@ from arenapref.features.cues import character_shares, content_cues, repeated_lin
 from arenapref.features.hashing import char_ngram_counts, word_counts
 from arenapref.features.response import response_stats, turn_counts
 from arenapref.features.tfidf import HashedTfidf, Projection
-from arenapref.features.words import containment, jaccard, unique_word_ratio
+from arenapref.features.words import containment, jaccard, prompt_overlaps, unique_word_ratio
 
 MARKDOWN = (
     "# Title\n\nSome **bold** words and *italic* ones.\n\n- one\n- two\n1. first\n\n`x = 1` and [a link](http://x.y)"
@@ -107,3 +107,22 @@ def test_hashed_counts_match_scikit_learns_analyzers() -> None:
     np.testing.assert_array_equal(np.asarray(words.sum(axis=1)).ravel(), np.asarray(reference.sum(axis=1)).ravel())
     np.testing.assert_array_equal(words.getnnz(axis=1), reference.getnnz(axis=1))
     assert char_ngram_counts(texts, (3, 5), 3, 2**20)[3].sum() == 6  # "abcd" cut to "abc", padded: " abc "
+
+
+def test_ascii_texts_split_into_the_same_words_as_with_the_unicode_separator() -> None:
+    ascii_texts = ["Hello, World! it's 42_x", "tabs\tand\nnew-lines; e.g. (a+b)*c", "~`^|{}[]<>", ""]
+    alone = word_counts(pd.Series(ascii_texts), 2**20)  # ASCII only: the ASCII separator
+    with_unicode = word_counts(pd.Series([*ascii_texts, "naïve café"]), 2**20)  # the Unicode separator
+    assert (alone != with_unicode[: len(ascii_texts)]).nnz == 0
+    assert alone.sum() == 8  # hello world it 42_x tabs and new lines: one-letter tokens are not words
+
+
+def test_prompt_overlaps_match_the_pairwise_measures() -> None:
+    counts = HashedTfidf(min_df=1).counts(pd.Series(["the cat sat", "the cat sat on the mat", "a dog", ""]))
+    prompt, a, b = counts[[0, 0]], counts[[1, 3]], counts[[2, 1]]
+    overlap = prompt_overlaps(prompt, a, b)
+    np.testing.assert_array_equal(overlap["echo_a"], containment(prompt, a))
+    np.testing.assert_array_equal(overlap["from_prompt_b"], containment(b, prompt))
+    np.testing.assert_array_equal(overlap["ab_jaccard"], jaccard(a, b))
+    np.testing.assert_allclose(overlap["echo_a"], [1, 0])
+    np.testing.assert_allclose(overlap["from_prompt_a"], [3 / 5, 0])

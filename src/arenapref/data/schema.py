@@ -63,6 +63,27 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
     return df[list(COLUMNS) + extras].reset_index(drop=True)
 
 
+def unlabelled_table(ids: list[str], source: str, turns: dict[str, list[list[str | None]]]) -> pd.DataFrame:
+    """A conformed table of unlabelled battles without model names (what a client sends to score), built in one
+    step: the same frame conform() gives, at a fraction of its cost for a single battle. `turns` holds the turn
+    lists of prompt, response_a and response_b."""
+    n = len(ids)
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "source": [source] * n,
+            "prompt": turns["prompt"],
+            "response_a": turns["response_a"],
+            "response_b": turns["response_b"],
+            "model_a": pd.Series([None] * n, dtype=object),
+            "model_b": pd.Series([None] * n, dtype=object),
+            "label": pd.array([pd.NA] * n, dtype="Int8"),
+            "tie_allowed": np.ones(n, dtype=bool),
+            **{col: np.full(n, np.nan) for col in SOFT_COLUMNS},
+        }
+    )
+
+
 def labels(df: pd.DataFrame) -> np.ndarray:
     """Integer labels of a fully labelled table; raises if any label is missing."""
     if df["label"].isna().any():

@@ -12,15 +12,24 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 
-from arenapref.features.cues import CUE_PATTERNS, character_shares, content_cues
+from arenapref.features.cues import CUE_PATTERNS, cue_arrays
 from arenapref.features.pair import FeatureMatrix, FeatureTable, row_cosine
-from arenapref.features.response import MARKDOWN_COLUMNS, SIZE_COLUMNS, markdown_counts, response_stats
-from arenapref.features.text import side_text
+from arenapref.features.response import (
+    MARKDOWN_COLUMNS,
+    SIZE_COLUMNS,
+    Columns,
+    arrow_texts,
+    markdown_arrays,
+    response_arrays,
+)
+from arenapref.features.text import side_text, side_texts
 from arenapref.features.tfidf import HashedTfidf, Projection
-from arenapref.features.words import containment, jaccard, unique_word_ratio
+from arenapref.features.words import prompt_overlaps, unique_word_ratio
 
 #: Bumped whenever a feature's definition changes: saved models built with another version are refused.
 FEATURE_VERSION = 1
@@ -57,10 +66,15 @@ class FeatureConfig:
 
 
 @dataclass
-class _Texts:
-    prompt: pd.Series
-    a: pd.Series
-    b: pd.Series
+class _Sides:
+    """Per-text columns of one chunk, computed once over all its texts stacked as [prompts; A; B]."""
+
+    n: int
+    columns: Columns
+
+    def part(self, k: int) -> Columns:
+        """Columns of the k-th block: 0 prompts, 1 responses A, 2 responses B."""
+        return {name: v[k * self.n : (k + 1) * self.n] for name, v in self.columns.items()}
 
 
 class FeatureBuilder:
@@ -114,71 +128,86 @@ class FeatureBuilder:
         return FeatureMatrix(values, first.names, first.mirror, first.sign)
 
     def _chunk(self, battles: pd.DataFrame) -> FeatureMatrix:
-        texts = _Texts(*(side_text(battles, c).reset_index(drop=True) for c in ("prompt", "response_a", "response_b")))
+        n = len(battles)
+        stacked = [t for c in ("prompt", "response_a", "response_b") for t in side_texts(battles, c)]
+        texts = arrow_texts(stacked)
+        responses = texts.slice(n)
+        markdown = markdown_arrays(texts)
+        stats = _Sides(n, {**markdown, **cue_arrays(texts)})
+        turns = battles["response_a"].tolist() + battles["response_b"].tolist()
+        response = _Sides(n, response_arrays(responses, turns, {k: v[n:] for k, v in markdown.items()}))
+        words = self.word.counts(texts)
+        word_tfidf = self.word.transform(words)
+        char_tfidf = self.char.transform(self.char.counts(responses))
+        word_blocks = [_rows(m, n) for m in (words, word_tfidf)]
+        char_a, char_b = char_tfidf[:n], char_tfidf[n:]
+
         table = FeatureTable()
-        self._response_features(table, battles, texts)
-        words = [self.word.counts(t) for t in (texts.prompt, texts.a, texts.b)]
-        word_p, word_a, word_b = (self.word.transform(w) for w in words)
-        char_a, char_b = (self.char.transform(self.char.counts(t)) for t in (texts.a, texts.b))
-        self._word_features(table, words, (word_p, word_a, word_b))
-        self._pair_features(table, texts, (word_a, word_b), (char_a, char_b))
+        self._response_features(table, response.part(0), response.part(1), stats)
+        self._word_features(table, word_blocks[0], word_blocks[1])
+        self._pair_features(table, responses, stats, (word_blocks[1][1], word_blocks[1][2]), (char_a, char_b))
         for kind, projection, (a, b) in (
-            ("word", self.word_projection, (word_a, word_b)),
+            ("word", self.word_projection, (word_blocks[1][1], word_blocks[1][2])),
             ("char", self.char_projection, (char_a, char_b)),
         ):
             components = projection.transform((a - b).tocsr())
             for i in range(components.shape[1]):
                 table.antisymmetric(f"{kind}_tfidf_diff_{i}", components[:, i])
-        matrix = table.matrix(len(battles))
+        matrix = table.matrix(n)
         if self.names and matrix.names != self.names:
             raise RuntimeError("feature names differ from those fitted")
         return matrix
 
     @staticmethod
-    def _response_features(table: FeatureTable, battles: pd.DataFrame, texts: _Texts) -> None:
-        stats = [response_stats(t, battles[c]) for t, c in ((texts.a, "response_a"), (texts.b, "response_b"))]
+    def _response_features(table: FeatureTable, a: Columns, b: Columns, stats: _Sides) -> None:
         for name in SIZE_COLUMNS:
-            table.compare(name, stats[0][name], stats[1][name], ("log", "norm"))
+            table.compare(name, a[name], b[name], ("log", "norm"))
         for name in MARKDOWN_COLUMNS:
-            table.compare(name, stats[0][name], stats[1][name], ("diff", "norm"))
-        table.compare("null_turns", stats[0]["null_turns"], stats[1]["null_turns"], ("diff",))
-        table.sides("empty", stats[0]["empty"], stats[1]["empty"])
+            table.compare(name, a[name], b[name], ("diff", "norm"))
+        table.compare("null_turns", a["null_turns"], b["null_turns"], ("diff",))
+        table.sides("empty", a["empty"], b["empty"])
         for name in ("mean_word_chars", "mean_line_words", "ends_open"):
-            table.compare(name, stats[0][name], stats[1][name], ("diff",))
-        cues = [content_cues(texts.a), content_cues(texts.b)]
+            table.compare(name, a[name], b[name], ("diff",))
+        cue_a, cue_b = stats.part(1), stats.part(2)
         for name in _PHRASE_CUES:
-            table.compare(name, cues[0][name], cues[1][name], ("diff",))
+            table.compare(name, cue_a[name], cue_b[name], ("diff",))
         for name in (n for n in CUE_PATTERNS if n not in _PHRASE_CUES):
-            table.compare(name, cues[0][name], cues[1][name], ("diff", "norm"))
+            table.compare(name, cue_a[name], cue_b[name], ("diff", "norm"))
         for name in _SHARES:
-            table.compare(name, cues[0][name], cues[1][name], ("diff",))
+            table.compare(name, cue_a[name], cue_b[name], ("diff",))
 
     @staticmethod
-    def _word_features(table: FeatureTable, counts: list[sp.csr_matrix], tfidf: tuple[sp.csr_matrix, ...]) -> None:
+    def _word_features(table: FeatureTable, counts: list[sp.csr_matrix], tfidf: list[sp.csr_matrix]) -> None:
         prompt, a, b = counts
         table.compare("unique_word_ratio", unique_word_ratio(a), unique_word_ratio(b), ("diff",))
-        table.compare("prompt_echo", containment(prompt, a), containment(prompt, b), ("diff",))
-        table.compare("from_prompt", containment(a, prompt), containment(b, prompt), ("diff",))
+        overlap = prompt_overlaps(prompt, a, b)
+        table.compare("prompt_echo", overlap["echo_a"], overlap["echo_b"], ("diff",))
+        table.compare("from_prompt", overlap["from_prompt_a"], overlap["from_prompt_b"], ("diff",))
         cos_a, cos_b = row_cosine(tfidf[0], tfidf[1]), row_cosine(tfidf[0], tfidf[2])
         table.compare("prompt_cosine", cos_a, cos_b, ("diff",))
-        table.symmetric("ab_jaccard", jaccard(a, b))
+        table.symmetric("ab_jaccard", overlap["ab_jaccard"])
 
     @staticmethod
     def _pair_features(
-        table: FeatureTable, texts: _Texts, word: tuple[sp.csr_matrix, sp.csr_matrix], char: tuple[sp.csr_matrix, ...]
+        table: FeatureTable,
+        responses: pa.Array,
+        stats: _Sides,
+        word: tuple[sp.csr_matrix, sp.csr_matrix],
+        char: tuple[sp.csr_matrix, sp.csr_matrix],
     ) -> None:
         table.symmetric("ab_cosine_word", row_cosine(*word))
         table.symmetric("ab_cosine_char", row_cosine(*char))
-        table.symmetric("identical", (texts.a.str.strip() == texts.b.str.strip()).to_numpy(dtype=float))
-        prompt = markdown_counts(texts.prompt)
-        prompt_size = np.log1p(prompt["chars"].to_numpy(dtype=float))
-        table.sides(
-            "chars_vs_prompt", np.log1p(texts.a.str.len()) - prompt_size, np.log1p(texts.b.str.len()) - prompt_size
-        )
+        n = stats.n
+        trimmed = pc.utf8_trim_whitespace(responses)
+        same = pc.equal(trimmed.slice(0, n), trimmed.slice(n))
+        table.symmetric("identical", np.asarray(same.to_numpy(zero_copy_only=False), dtype=float))
+        prompt, a, b = stats.part(0), stats.part(1), stats.part(2)
+        prompt_size = np.log1p(prompt["chars"].astype(float))
+        table.sides("chars_vs_prompt", np.log1p(a["chars"]) - prompt_size, np.log1p(b["chars"]) - prompt_size)
         for name in ("chars", "words", "lines", "code_block", "list", "inline_code"):
-            table.symmetric(f"prompt_{name}", prompt[name].to_numpy(dtype=float))
-        table.symmetric("prompt_non_latin_share", character_shares(texts.prompt)["non_latin_share"].to_numpy())
-        table.symmetric("prompt_question", texts.prompt.str.count(r"\?").to_numpy(dtype=float))
+            table.symmetric(f"prompt_{name}", prompt[name].astype(float))
+        table.symmetric("prompt_non_latin_share", prompt["non_latin_share"])
+        table.symmetric("prompt_question", prompt["question"].astype(float))
 
     def get_state(self) -> dict[str, Any]:
         return {
@@ -204,3 +233,8 @@ class FeatureBuilder:
         out.names = list(state["names"])
         out.fitted = True
         return out
+
+
+def _rows(matrix: sp.csr_matrix, n: int) -> list[sp.csr_matrix]:
+    """The three row blocks (prompts, A, B) of a stacked matrix."""
+    return [matrix[k * n : (k + 1) * n] for k in range(3)]

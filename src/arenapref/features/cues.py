@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from arenapref.features.response import arrow_texts, count
+from arenapref.features.response import Columns, Texts, arrow_texts, count
 
 _APOS = "['’]"
 #: Phrase patterns counted per text (RE2 syntax, run by pyarrow: linear time; \b is an ASCII word boundary).
@@ -31,26 +33,36 @@ CUE_PATTERNS: dict[str, str] = {
 _CHUNK_CHARS = 20_000_000
 
 
-def content_cues(texts: pd.Series) -> pd.DataFrame:
+def cue_arrays(arrow: pa.Array) -> Columns:
     """Cue counts, whether the text ends with a question, duplicated-line share and character-class shares."""
-    s = texts.fillna("").astype(str).reset_index(drop=True)
-    arrow = arrow_texts(s)
-    out = pd.DataFrame({name: count(arrow, pattern) for name, pattern in CUE_PATTERNS.items()}, index=s.index)
-    out["ends_with_question"] = s.str.rstrip().str.endswith("?").astype(np.int64)
-    out["repeated_lines"] = repeated_line_share(s)
-    shares = character_shares(s)
-    for name in shares.columns:
-        out[name] = shares[name]
+    out = {name: count(arrow, pattern) for name, pattern in CUE_PATTERNS.items()}
+    ends = pc.ends_with(pc.utf8_rtrim_whitespace(arrow), "?")
+    out["ends_with_question"] = np.asarray(ends.to_numpy(zero_copy_only=False), dtype=np.int64)
+    out["repeated_lines"] = repeated_line_share(arrow)
+    out.update(character_share_arrays(arrow))
     return out
 
 
-def repeated_line_share(texts: pd.Series) -> np.ndarray:
+def content_cues(texts: pd.Series) -> pd.DataFrame:
+    """cue_arrays of a Series of texts, as a DataFrame (positional index)."""
+    return pd.DataFrame(cue_arrays(arrow_texts(texts)))
+
+
+def repeated_line_share(texts: Texts) -> np.ndarray:
     """Share of a text's non-empty lines that repeat an earlier line of the same text (0 for no lines)."""
-    lines = texts.reset_index(drop=True).str.split("\n").explode().str.strip()
-    lines = lines[lines.str.len() > 0]
-    frame = pd.DataFrame({"row": lines.index.to_numpy(), "line": lines.to_numpy()})
-    repeated = frame.duplicated(["row", "line"]).groupby(frame["row"]).mean()
-    return repeated.reindex(range(len(texts)), fill_value=0.0).to_numpy(dtype=float)
+    arrow = arrow_texts(texts)
+    lines = pc.split_pattern(arrow, "\n")
+    stripped = pc.utf8_trim_whitespace(pc.list_flatten(lines))
+    keep = _flags(pc.greater(pc.utf8_length(stripped), 0))
+    row = np.asarray(pc.list_parent_indices(lines).to_numpy())[keep]
+    code = np.asarray(pc.dictionary_encode(stripped).indices.to_numpy(zero_copy_only=False), dtype=np.int64)[keep]
+    distinct_keys = np.unique(row * (int(code.max(initial=0)) + 1) + code) // (int(code.max(initial=0)) + 1)
+    total = np.bincount(row, minlength=len(arrow))
+    return _ratio(total - np.bincount(distinct_keys, minlength=len(arrow)), total)
+
+
+def _flags(mask: pa.Array) -> np.ndarray:
+    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _code_point_ranges(codes: np.ndarray) -> dict[str, np.ndarray]:
@@ -71,32 +83,35 @@ def _code_point_ranges(codes: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def character_shares(texts: pd.Series) -> pd.DataFrame:
+def character_share_arrays(arrow: pa.Array) -> Columns:
     """Digit share of characters, non-Latin share of letters, upper-case share of letters, emoji count.
 
     Vectorised over code points: texts are concatenated (in chunks) and classified with numpy.
     """
-    s = texts.fillna("").astype(str).reset_index(drop=True)
-    lengths = s.str.len().to_numpy()
-    sums = {key: np.zeros(len(s)) for key in ("digit", "latin", "non_latin", "upper", "emoji")}
+    lengths = np.asarray(pc.utf8_length(arrow).to_numpy(), dtype=np.int64)
+    sums = {key: np.zeros(len(arrow)) for key in ("digit", "latin", "non_latin", "upper", "emoji")}
     start = 0
-    while start < len(s):
+    while start < len(arrow):
         stop = start + max(1, int(np.searchsorted(np.cumsum(lengths[start:]), _CHUNK_CHARS)))
-        stop = min(stop, len(s))
-        codes = np.frombuffer("".join(s.iloc[start:stop]).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        stop = min(stop, len(arrow))
+        joined = "".join(arrow.slice(start, stop - start).to_pylist())
+        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         row = np.repeat(np.arange(stop - start), lengths[start:stop])
         for key, mask in _code_point_ranges(codes).items():
             sums[key][start:stop] = np.bincount(row, weights=mask, minlength=stop - start)
         start = stop
     letters = sums["latin"] + sums["non_latin"]
-    return pd.DataFrame(
-        {
-            "digit_share": _ratio(sums["digit"], lengths),
-            "non_latin_share": _ratio(sums["non_latin"], letters),
-            "upper_share": _ratio(sums["upper"], letters),
-            "emoji": sums["emoji"],
-        }
-    )
+    return {
+        "digit_share": _ratio(sums["digit"], lengths),
+        "non_latin_share": _ratio(sums["non_latin"], letters),
+        "upper_share": _ratio(sums["upper"], letters),
+        "emoji": sums["emoji"],
+    }
+
+
+def character_shares(texts: pd.Series) -> pd.DataFrame:
+    """character_share_arrays of a Series of texts, as a DataFrame (positional index)."""
+    return pd.DataFrame(character_share_arrays(arrow_texts(texts)))
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

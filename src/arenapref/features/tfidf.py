@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.preprocessing import normalize
 
 from arenapref.features.hashing import char_ngram_counts, word_counts
+from arenapref.features.response import Texts
 
 #: Significant digits kept of fitted projection components: what is saved is exactly what was used.
 COMPONENT_DIGITS = 7
@@ -43,8 +43,10 @@ class HashedTfidf:
         self.n_features = n_features
         self.columns = np.zeros(0, dtype=np.int64)
         self.idf = np.zeros(0)
+        self._position: np.ndarray | None = None
+        self._position_of: np.ndarray | None = None
 
-    def counts(self, texts: pd.Series) -> sp.csr_matrix:
+    def counts(self, texts: Texts) -> sp.csr_matrix:
         """Raw hashed counts, (n, n_features): words, or character n-grams of the first max_chars characters."""
         if self.analyzer == "word":
             return word_counts(texts, self.n_features)
@@ -67,14 +69,20 @@ class HashedTfidf:
 
     def transform(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         """(n, size) TF-IDF rows: 1 + log(count) times idf, each row scaled to unit length."""
-        position = np.full(self.n_features, -1, dtype=np.int64)
-        position[self.columns] = np.arange(self.size)
-        new_index = position[counts.indices]
+        new_index = self._positions()[counts.indices]
         kept = new_index >= 0
         row = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))[kept]
         values = (1.0 + np.log(counts.data[kept])) * self.idf[new_index[kept]]
         out = sp.csr_matrix((values, (row, new_index[kept])), shape=(counts.shape[0], self.size))
         return normalize(out, norm="l2", copy=False) if self.size and out.shape[0] else out
+
+    def _positions(self) -> np.ndarray:
+        """Vocabulary position of each hashed column (-1 outside it); built once per fitted vocabulary."""
+        if self._position is None or self._position_of is not self.columns:
+            self._position = np.full(self.n_features, -1, dtype=np.int64)
+            self._position[self.columns] = np.arange(self.size)
+            self._position_of = self.columns
+        return self._position
 
     def get_state(self) -> dict[str, Any]:
         return {

@@ -19,18 +19,42 @@ def unique_word_ratio(counts: sp.csr_matrix) -> np.ndarray:
 
 def shared_words(left: sp.csr_matrix, right: sp.csr_matrix) -> np.ndarray:
     """Number of distinct words that occur in both rows."""
-    return np.asarray((left > 0).multiply(right > 0).sum(axis=1), dtype=float).ravel()
+    return np.asarray(_present(left).multiply(_present(right)).sum(axis=1), dtype=float).ravel()
 
 
 def jaccard(left: sp.csr_matrix, right: sp.csr_matrix) -> np.ndarray:
     """Jaccard similarity of the word sets (0 when both are empty); symmetric in its arguments."""
-    inter = shared_words(left, right)
-    union = distinct_words(left) + distinct_words(right) - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    return _jaccard(shared_words(left, right), distinct_words(left), distinct_words(right))
 
 
 def containment(part: sp.csr_matrix, whole: sp.csr_matrix) -> np.ndarray:
     """Share of `part`'s distinct words that also occur in `whole` (0 when `part` has no words)."""
-    inter = shared_words(part, whole)
-    size = distinct_words(part)
+    return _share(shared_words(part, whole), distinct_words(part))
+
+
+def prompt_overlaps(prompt: sp.csr_matrix, a: sp.csr_matrix, b: sp.csr_matrix) -> dict[str, np.ndarray]:
+    """The word overlaps of a battle in one pass (three intersections): containment of the prompt in A and B
+    (echo_a/b), of A and B in the prompt (from_prompt_a/b), and the Jaccard similarity of A and B."""
+    p_a, p_b, a_b = shared_words(prompt, a), shared_words(prompt, b), shared_words(a, b)
+    size_p, size_a, size_b = distinct_words(prompt), distinct_words(a), distinct_words(b)
+    return {
+        "echo_a": _share(p_a, size_p),
+        "echo_b": _share(p_b, size_p),
+        "from_prompt_a": _share(p_a, size_a),
+        "from_prompt_b": _share(p_b, size_b),
+        "ab_jaccard": _jaccard(a_b, size_a, size_b),
+    }
+
+
+def _present(counts: sp.csr_matrix) -> sp.csr_matrix:
+    """1 where a (positive) count is stored."""
+    return sp.csr_matrix((np.ones_like(counts.data), counts.indices, counts.indptr), shape=counts.shape)
+
+
+def _share(inter: np.ndarray, size: np.ndarray) -> np.ndarray:
     return np.divide(inter, size, out=np.zeros_like(inter), where=size > 0)
+
+
+def _jaccard(inter: np.ndarray, size_left: np.ndarray, size_right: np.ndarray) -> np.ndarray:
+    union = size_left + size_right - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)

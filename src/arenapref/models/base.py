@@ -49,6 +49,11 @@ class PreferenceModel(ABC):
         """Per battle, the features that pushed the verdict most; None for models that cannot say."""
         return None
 
+    def predict_explained(self, battles: pd.DataFrame, top: int = 5) -> tuple[np.ndarray, list[list[Reason]] | None]:
+        """predict_proba and explain together (a model that shares their work overrides this: one pass, as a
+        server answering with reasons wants)."""
+        return self.predict_proba(battles), self.explain(battles, top)
+
     def save_artifacts(self, directory: Path) -> None:
         """Write large artefacts (e.g. a booster's text model) into the model directory."""
 

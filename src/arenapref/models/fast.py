@@ -252,11 +252,18 @@ class FastModel(PreferenceModel):
         """Per battle, the `top` features with the largest LightGBM contribution (SHAP values, both orders
         combined) to the predicted class: for A or B the direction head's log-odds of that side, for a tie the
         tie head's log-odds. `contribution` > 0 raised the predicted class, < 0 lowered it."""
+        return self.predict_explained(battles, top)[1]
+
+    def predict_explained(self, battles: pd.DataFrame, top: int = 5) -> tuple[np.ndarray, list[list[Reason]]]:
+        """Probabilities and reasons from one feature computation."""
         matrix = self._features(battles)
-        if len(battles) == 0:
-            return []
         x, xs = matrix.values, matrix.swapped()
-        verdict = np.argmax(self._proba(x, xs), axis=1)
+        proba = self._proba(x, xs)
+        return proba, self._reasons(matrix, x, xs, np.argmax(proba, axis=1), top) if len(x) else []
+
+    def _reasons(
+        self, matrix: FeatureMatrix, x: np.ndarray, xs: np.ndarray, verdict: np.ndarray, top: int
+    ) -> list[list[Reason]]:
         contributions = self._contributions(x, xs, matrix.mirror, verdict)
         reasons = []
         for i, row in enumerate(contributions):
@@ -374,8 +381,15 @@ class FastMulticlassModel(FastModel):
         super().__init__(tie_mode=tie_mode, **kwargs)
 
 
+#: Below this many rows a prediction runs on one thread: starting OpenMP threads costs more than it saves, and
+#: their spin-waiting slows a busy server.
+SINGLE_THREAD_ROWS = 256
+
+
 def _predict(booster: lgb.Booster, x: np.ndarray, **kwargs: Any) -> np.ndarray:
     """The booster's output as a dense array."""
+    if len(x) < SINGLE_THREAD_ROWS:
+        kwargs.setdefault("num_threads", 1)
     return np.asarray(booster.predict(x, **kwargs))
 
 

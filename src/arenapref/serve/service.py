@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from arenapref.data.schema import conform
+from arenapref.data.schema import unlabelled_table
 from arenapref.data.text import fix_surrogates
 from arenapref.models.base import ModelDirError, PreferenceModel, Reason
 from arenapref.serve.batcher import MicroBatcher
@@ -35,13 +35,9 @@ class ModelFailure(RuntimeError):
 
 def battle_table(battles: Sequence[BattleIn]) -> pd.DataFrame:
     """The battle table for API input: source "api", ids given or else numbered in order."""
-    columns: dict[str, list[object]] = {
-        "id": [_clean(b.id) if b.id is not None else f"battle-{i}" for i, b in enumerate(battles)],
-        "source": ["api"] * len(battles),
-    }
-    for field in TEXT_FIELDS:
-        columns[field] = [[_clean(t) for t in getattr(b, field)] for b in battles]
-    return conform(pd.DataFrame(columns))
+    ids = [fix_surrogates(b.id)[0] if b.id is not None else f"battle-{i}" for i, b in enumerate(battles)]
+    turns = {field: [[_clean(t) for t in getattr(b, field)] for b in battles] for field in TEXT_FIELDS}
+    return unlabelled_table(ids, "api", turns)
 
 
 def verdicts(proba: np.ndarray) -> np.ndarray:
@@ -103,8 +99,11 @@ class PredictionService:
         table = battle_table(battles)
         top = self.settings.reasons_top if with_reasons and self.explains else 0
         try:
-            proba = _check_proba(self.model.predict_proba(table), len(table))
-            reasons = self.model.explain(table, top) if top else None
+            if top:
+                proba, reasons = self.model.predict_explained(table, top)
+            else:
+                proba, reasons = self.model.predict_proba(table), None
+            proba = _check_proba(proba, len(table))
         except Exception as exc:
             log.exception("model %s failed on %d battles", self.model.name, len(table))
             raise ModelFailure("the model could not score this request") from exc
