@@ -10,7 +10,8 @@ CITATIONS: dict[str, str] = {
     "incl. ties, and consistency when the two responses are swapped (https://github.com/GAIR-NLP/auto-j)",
     "oasst-rm": "OpenAssistant/reward-model-deberta-v3-large-v2, model card: accuracy on Anthropic RLHF "
     "(HH-RLHF) test (https://huggingface.co/OpenAssistant/reward-model-deberta-v3-large-v2)",
-    "pairrm": "llm-blender/PairRM, model card: HHH-Alignment accuracy (https://huggingface.co/llm-blender/PairRM)",
+    "pairrm": "llm-blender/PairRM, model card: Auto-J pairwise test data (overall agreement) and HHH-Alignment "
+    "accuracy (https://huggingface.co/llm-blender/PairRM)",
 }
 
 
@@ -29,7 +30,7 @@ class Published:
 
 PUBLISHED: tuple[Published, ...] = (
     Published("autoj", "GPT-4", 62.28, "3-way agreement", "auto-j", consistency=86.28),
-    Published("autoj", "PairRM", 59.05, "3-way agreement", "auto-j"),
+    Published("autoj", "PairRM", 59.05, "3-way agreement", "pairrm"),
     Published("autoj", "Auto-J-13B", 54.96, "3-way agreement", "auto-j", consistency=83.41),
     Published("autoj", "ChatGPT", 42.74, "3-way agreement", "auto-j", consistency=62.43),
     Published("hh-rlhf", "OASST deberta-v3-large-v2", 69.25, "accuracy, all test splits", "oasst-rm"),
