@@ -48,9 +48,11 @@ Texts: TypeAlias = pd.Series | list[str] | pa.Array
 
 
 def arrow_texts(texts: Texts) -> pa.Array:
-    """The texts as a pyarrow string array (None as empty); an arrow array is returned as it is."""
+    """The texts as a pyarrow large_string array without nulls (None as empty)."""
     if isinstance(texts, pa.Array):
-        return texts
+        if texts.type != pa.large_string():
+            texts = texts.cast(pa.large_string())
+        return pc.fill_null(texts, "") if texts.null_count else texts
     if isinstance(texts, list):
         return pa.array(texts, type=pa.large_string())
     return pa.array(texts.fillna("").astype(str).tolist(), type=pa.large_string())
