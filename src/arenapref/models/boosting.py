@@ -119,18 +119,20 @@ def fit_concurrently(jobs: dict[str, Callable[[], HeadFit]], n_workers: int) -> 
 
 
 def _folds(battle: np.ndarray, fold_of: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
-    """(train rows, test rows, test battles) per inner fold; None when absent or when a side would be empty."""
+    """(train rows, test rows, test battles) per inner fold that holds some of these rows (a head trained on part
+    of the battles, e.g. the tie head on 3-way sets, may have none in a fold that holds out a 2-way dataset);
+    None when absent, when fewer than two folds hold rows, or when a training side would be empty."""
     if fold_of is None:
         return None
     row_fold = fold_of[battle]
     out = []
-    for k in range(int(fold_of.max()) + 1):
+    for k in np.unique(row_fold[row_fold >= 0]):
         test = np.flatnonzero(row_fold == k)
         train = np.flatnonzero(row_fold != k)
-        if len(test) == 0 or len(train) == 0:
+        if len(train) == 0:
             return None
         out.append((train, test, np.unique(battle[test])))
-    return out
+    return out if len(out) >= 2 else None
 
 
 def _frozen(booster: lgb.Booster, rounds: int | None = None) -> lgb.Booster:

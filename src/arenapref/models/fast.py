@@ -17,6 +17,20 @@ plain multiclass booster over all rows, kept as the benchmark's control for this
 Datasets of very different sizes: each battle is weighted by (battles of its dataset)^-source_balance (default
 0.5), so that one large set (e.g. hh-rlhf's 8,500 chosen/rejected pairs) does not set the verdicts alone; on a
 single-source file such as Kaggle's every weight is 1.
+
+Training on several datasets (`inner_split="auto"`: from MIN_DATASETS_FOR_DATASET_FOLDS datasets on): the inner
+folds hold out whole datasets instead of prompts. The rounds (early stopping), the temperatures and the weight of
+the length prior below are then chosen by how well the heads predict a dataset they did not see, which is what a
+model trained on a mix of sets is used for. Prompt-grouped folds choose them for the training sets' own mix of
+labelling conventions: they reward cues that identify a set (its tie rate, its length preference in a given kind
+of prompt), which do not carry over to a new set. On a single dataset (Kaggle, or one set cross-validated) the
+folds stay grouped by prompt.
+
+Length prior: the direction head's log-odds are a * booster margin + b * sign(l) sqrt|l|, l = the normalised
+length difference of the responses (feature `chars_norm_diff`; the shape of baselines.LengthModel). a (1 / the
+temperature) and b are fit together on the held-out margins, so b is what the held-out data says length adds to
+the booster: near 0 with prompt folds (the booster has length already), larger with dataset folds, where the
+booster's set-specific cues transfer less well than the verbosity preference shared by most sets.
 """
 
 from __future__ import annotations
@@ -47,9 +61,19 @@ from arenapref.models.model_dir import (
     write_checked,
 )
 from arenapref.models.registry import register
-from arenapref.models.temperature import fit_binary_temperature, fit_softmax_temperature, sigmoid, softmax
+from arenapref.models.temperature import (
+    fit_binary_calibration,
+    fit_binary_temperature,
+    fit_softmax_temperature,
+    sigmoid,
+    softmax,
+)
 
 TIE_MODES = ("heads", "multiclass")
+INNER_SPLITS = ("auto", "prompt", "dataset")
+#: With "auto", inner folds hold out whole datasets from this many datasets in the training data on.
+MIN_DATASETS_FOR_DATASET_FOLDS = 3
+LENGTH_FEATURE = "chars_norm_diff"
 CLASS_NAMES = ("A", "B", "tie")
 #: Combines a booster's outputs on the battles and on their swapped copies into one symmetric output.
 Combine = Callable[[lgb.Booster, np.ndarray, np.ndarray], np.ndarray]
@@ -68,20 +92,25 @@ class FastModel(PreferenceModel):
         self,
         tie_mode: str = "heads",
         inner_folds: int | None = None,
+        inner_split: str = "auto",
         source_balance: float = 0.5,
         features: FeatureConfig | dict[str, Any] | None = None,
         boost: BoostParams | dict[str, Any] | None = None,
     ) -> None:
         if tie_mode not in TIE_MODES:
             raise ValueError(f"tie_mode must be one of {TIE_MODES}, got {tie_mode!r}")
+        if inner_split not in INNER_SPLITS:
+            raise ValueError(f"inner_split must be one of {INNER_SPLITS}, got {inner_split!r}")
         self.tie_mode = tie_mode
         self.inner_folds = inner_folds
+        self.inner_split = inner_split
         self.source_balance = source_balance
         self.features = features if isinstance(features, FeatureConfig) else FeatureConfig.from_dict(features or {})
         self.boost = boost if isinstance(boost, BoostParams) else BoostParams(**(boost or {}))
         self.builder: FeatureBuilder | None = None
         self.boosters: dict[str, lgb.Booster] = {}
         self.temperatures: dict[str, float] = {}
+        self.length_weight = 0.0  # b of the length prior (module docstring)
         self.training: dict[str, Any] = {}
         self.progress: Callable[[str], None] | None = None  # told each stage of long work (the CLI's status line)
         self._artifacts: dict[str, str] | None = None
@@ -100,10 +129,10 @@ class FastModel(PreferenceModel):
         self.builder = FeatureBuilder(self.features).fit(battles)
         self._stage(f"computing features of {len(battles):,} battles")
         matrix = self.builder.transform(battles, n_jobs=self.boost.n_jobs)
-        fold_of = self._inner_folds(battles)
+        fold_of, split = self._inner_folds(battles)
         tie_allowed = battles["tie_allowed"].to_numpy(dtype=bool)
         weight = source_weights(battles["source"], self.source_balance)
-        self.boosters, self.temperatures = {}, {}
+        self.boosters, self.temperatures, self.length_weight = {}, {}, 0.0
         if self.tie_mode == "heads":
             self._fit_heads(matrix, y, weight, tie_allowed, fold_of)
         else:
@@ -114,27 +143,37 @@ class FastModel(PreferenceModel):
             "sources": {str(k): int(v) for k, v in battles["source"].value_counts().sort_index().items()},
             "tie_allowed_rows": int(tie_allowed.sum()),
             "inner_folds": 0 if fold_of is None else int(fold_of.max()) + 1,
+            "inner_split": split,
             "rounds": {name: int(b.current_iteration()) for name, b in self.boosters.items()},
         }
         self._artifacts = None
         return self
 
-    def _inner_folds(self, battles: pd.DataFrame) -> np.ndarray | None:
-        """Inner fold of each battle (grouped by prompt), or None when there are too few prompts. By default
-        (inner_folds None) 3 folds, or 2 from LARGE_TRAINING_SET battles on: with that much data a fold of half
-        the rows chooses the rounds as well, at half the cost per round."""
+    def _inner_folds(self, battles: pd.DataFrame) -> tuple[np.ndarray | None, str]:
+        """Inner fold of each battle and how the folds were made ("dataset", "prompt" or "none").
+
+        inner_folds 0 or 1: no inner folds. Dataset folds (module docstring): one fold per dataset, used with
+        inner_split "dataset" (from 2 datasets on) or "auto" (from MIN_DATASETS_FOR_DATASET_FOLDS on). Otherwise
+        grouped by prompt, or None when there are too few prompts: by default (inner_folds None) 3 folds, or 2 from
+        LARGE_TRAINING_SET battles on: with that much data a fold of half the rows chooses the rounds as well, at
+        half the cost per round."""
         k = self.inner_folds
+        if k is not None and k < 2:
+            return None, "none"
+        dataset = dataset_of(battles["source"])
+        codes, names = pd.factorize(dataset, sort=True)
+        needed = 2 if self.inner_split == "dataset" else MIN_DATASETS_FOR_DATASET_FOLDS
+        if self.inner_split != "prompt" and len(names) >= needed:
+            return np.asarray(codes, dtype=int), "dataset"
         if k is None:
             k = 2 if len(battles) >= LARGE_TRAINING_SET else 3
-        if k < 2:
-            return None
         fold_of = np.full(len(battles), -1)
         try:
             for fold, (_, test) in enumerate(grouped_folds(battles, k, self.boost.seed)):
                 fold_of[test] = fold
         except ValueError:
-            return None
-        return fold_of
+            return None, "none"
+        return fold_of, "prompt"
 
     def _fit_heads(
         self, m: FeatureMatrix, y: np.ndarray, source_weight: np.ndarray, tie_allowed: np.ndarray, fold_of: Folds
@@ -182,7 +221,9 @@ class FastModel(PreferenceModel):
         fits = fit_concurrently(jobs, self.boost.n_jobs)
         self.boosters["direction"] = fits["direction"].booster
         margin = self._held_out(fits["direction"], x, xs, _direction_margin)
-        self.temperatures["direction"] = _binary_temperature(margin, direction_rows, p_a, direction_weight)
+        self.temperatures["direction"], self.length_weight = _direction_calibration(
+            margin[direction_rows], _length_prior(x, m.names)[direction_rows], p_a, direction_weight
+        )
         if "tie" in fits:
             self.boosters["tie"] = fits["tie"].booster
             margin = self._held_out(fits["tie"], x, xs, _tie_margin)
@@ -241,11 +282,19 @@ class FastModel(PreferenceModel):
         if self.tie_mode == "multiclass":
             p = _multiclass_proba(self.boosters["multiclass"], x, xs)
             return softmax(np.log(np.clip(p, 1e-15, None)) / self.temperatures["multiclass"])
-        d = _direction_margin(self.boosters["direction"], x, xs) / self.temperatures["direction"]
+        d = self._direction_log_odds(x, xs)
         tie = np.zeros(len(x))
         if "tie" in self.boosters:
             tie = sigmoid(_tie_margin(self.boosters["tie"], x, xs) / self.temperatures["tie"])
         return np.column_stack([(1 - tie) * sigmoid(d), (1 - tie) * sigmoid(-d), tie])
+
+    def _direction_log_odds(self, x: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """Log-odds of A over B: the booster's margin over its temperature plus the length prior."""
+        d = _direction_margin(self.boosters["direction"], x, xs) / self.temperatures["direction"]
+        if self.length_weight:
+            assert self.builder is not None
+            d = d + self.length_weight * _length_prior(x, self.builder.names)
+        return d
 
     # ---- explanation ----------------------------------------------------------------------------------------
     def explain(self, battles: pd.DataFrame, top: int = 5) -> list[list[Reason]]:
@@ -285,6 +334,10 @@ class FastModel(PreferenceModel):
         c = _predict(self.boosters["direction"], x, pred_contrib=True)[:, :k]
         cs = _predict(self.boosters["direction"], xs, pred_contrib=True)[:, :k]
         direction = (c - cs[:, mirror]) / (2 * self.temperatures["direction"])
+        if self.length_weight:  # the length prior is credited to the feature it is computed from
+            assert self.builder is not None
+            j = self.builder.names.index(LENGTH_FEATURE)
+            direction[:, j] += self.length_weight * _length_prior(x, self.builder.names)
         out = np.where((verdict == 1)[:, None], -direction, direction)
         if "tie" in self.boosters and (verdict == 2).any():
             c = _predict(self.boosters["tie"], x, pred_contrib=True)[:, :k]
@@ -298,6 +351,7 @@ class FastModel(PreferenceModel):
         return {
             "tie_mode": self.tie_mode,
             "inner_folds": self.inner_folds,
+            "inner_split": self.inner_split,
             "source_balance": self.source_balance,
             "features": self.features.to_dict(),
             "boost": self.boost.to_dict(),
@@ -334,6 +388,7 @@ class FastModel(PreferenceModel):
                 "features_file": files.pop(FEATURES_FILE),
                 "boosters": {name.removesuffix(".lgb.txt"): record for name, record in files.items()},
                 "temperatures": self.temperatures,
+                "length_weight": self.length_weight,
                 "training": self.training,
             }
         )
@@ -362,6 +417,9 @@ class FastModel(PreferenceModel):
                 )
             model.boosters[head] = booster
         model.temperatures = {k: float(v) for k, v in state["temperatures"].items()}
+        model.length_weight = float(state.get("length_weight", 0.0))
+        if model.length_weight and LENGTH_FEATURE not in names:
+            raise ModelDirError(f"{directory}: the length prior needs the feature {LENGTH_FEATURE!r}")
         model.training = state.get("training", {})
         return model
 
@@ -408,10 +466,15 @@ def _multiclass_proba(booster: lgb.Booster, x: np.ndarray, xs: np.ndarray) -> np
     return (_predict(booster, x) + _predict(booster, xs)[:, MIRROR]) * 0.5
 
 
+def dataset_of(sources: pd.Series) -> pd.Series:
+    """The dataset of each battle: its source family (hh-rlhf/helpful-base -> hh-rlhf)."""
+    return sources.astype(str).str.split("/").str[0]
+
+
 def source_weights(sources: pd.Series, power: float) -> np.ndarray:
     """Per battle, (battles of its dataset)^-power, mean 1: power 0 weighs battles equally, 1 weighs datasets
     equally. A dataset is a source family (hh-rlhf/helpful-base -> hh-rlhf)."""
-    family = sources.astype(str).str.split("/").str[0]
+    family = dataset_of(sources)
     counts = family.map(family.value_counts()).to_numpy(dtype=float)
     return _mean_one(counts**-power)
 
@@ -427,3 +490,24 @@ def _binary_temperature(margin: np.ndarray, rows: np.ndarray, target: np.ndarray
     if not seen.any():
         return 1.0
     return fit_binary_temperature(held[seen], target[seen], None if weight is None else weight[seen])
+
+
+def _length_prior(x: np.ndarray, names: list[str]) -> np.ndarray:
+    """sign(l) sqrt|l| of the normalised length difference l (A - B); antisymmetric, so a swap negates it exactly.
+    Zeros when the features lack the length column (then the prior gets no weight)."""
+    if LENGTH_FEATURE not in names:
+        return np.zeros(len(x))
+    diff = x[:, names.index(LENGTH_FEATURE)]
+    return np.sign(diff) * np.sqrt(np.abs(diff))
+
+
+def _direction_calibration(
+    margin: np.ndarray, prior: np.ndarray, target: np.ndarray, weight: np.ndarray
+) -> tuple[float, float]:
+    """(temperature, length weight) fit on the held-out margins ((1.0, 0.0) when no inner fold held any out)."""
+    seen = ~np.isnan(margin)
+    if not seen.any():
+        return 1.0, 0.0
+    if not prior[seen].any():
+        return fit_binary_temperature(margin[seen], target[seen], weight[seen]), 0.0
+    return fit_binary_calibration(margin[seen], prior[seen], target[seen], weight[seen])

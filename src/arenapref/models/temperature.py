@@ -1,9 +1,10 @@
-"""Temperature scaling: one scalar T per output, fit on out-of-fold predictions by minimising log loss."""
+"""Temperature scaling: one scalar T per output, fit on out-of-fold predictions by minimising log loss; for a
+binary margin, optionally together with the weight of a second (prior) input."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize_scalar
+from scipy.optimize import minimize, minimize_scalar
 from scipy.special import expit, log_expit
 
 #: Search range of log T (T from about 0.05 to 20).
@@ -22,6 +23,30 @@ def fit_binary_temperature(margin: np.ndarray, target: np.ndarray, weight: np.nd
         return float(-(w * (target * log_expit(z) + (1 - target) * log_expit(-z))).sum() / w.sum())
 
     return float(np.exp(minimize_scalar(loss, bounds=_LOG_T_BOUNDS, method="bounded").x))
+
+
+def fit_binary_calibration(
+    margin: np.ndarray, prior: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None
+) -> tuple[float, float]:
+    """(T, b) minimising the (weighted) cross-entropy of sigmoid(margin / T + b * prior) against soft targets in
+    [0, 1]; no intercept, so an antisymmetric margin and prior stay antisymmetric. T within the search range of
+    fit_binary_temperature, b free."""
+    margin, prior = np.asarray(margin, dtype=float), np.asarray(prior, dtype=float)
+    target = np.asarray(target, dtype=float)
+    w = np.ones_like(margin) if weight is None else np.asarray(weight, dtype=float)
+    if len(margin) == 0 or w.sum() <= 0:
+        return 1.0, 0.0
+    w = w / w.sum()
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        scale = np.exp(-params[0])
+        z = margin * scale + params[1] * prior
+        value = -(w * (target * log_expit(z) + (1 - target) * log_expit(-z))).sum()
+        residual = w * (expit(z) - target)  # d loss / d z
+        return float(value), np.array([-(residual * margin * scale).sum(), (residual * prior).sum()])
+
+    result = minimize(loss, np.zeros(2), jac=True, method="L-BFGS-B", bounds=[_LOG_T_BOUNDS, (None, None)])
+    return float(np.exp(result.x[0])), float(result.x[1])
 
 
 def fit_softmax_temperature(log_proba: np.ndarray, target: np.ndarray) -> float:
