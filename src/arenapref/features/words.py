@@ -19,7 +19,7 @@ def unique_word_ratio(counts: sp.csr_matrix) -> np.ndarray:
 
 def shared_words(left: sp.csr_matrix, right: sp.csr_matrix) -> np.ndarray:
     """Number of distinct words that occur in both rows."""
-    return np.asarray(_present(left).multiply(_present(right)).sum(axis=1), dtype=float).ravel()
+    return _shared(_present(left), _present(right))
 
 
 def jaccard(left: sp.csr_matrix, right: sp.csr_matrix) -> np.ndarray:
@@ -35,7 +35,8 @@ def containment(part: sp.csr_matrix, whole: sp.csr_matrix) -> np.ndarray:
 def prompt_overlaps(prompt: sp.csr_matrix, a: sp.csr_matrix, b: sp.csr_matrix) -> dict[str, np.ndarray]:
     """The word overlaps of a battle in one pass (three intersections): containment of the prompt in A and B
     (echo_a/b), of A and B in the prompt (from_prompt_a/b), and the Jaccard similarity of A and B."""
-    p_a, p_b, a_b = shared_words(prompt, a), shared_words(prompt, b), shared_words(a, b)
+    in_p, in_a, in_b = _present(prompt), _present(a), _present(b)
+    p_a, p_b, a_b = _shared(in_p, in_a), _shared(in_p, in_b), _shared(in_a, in_b)
     size_p, size_a, size_b = distinct_words(prompt), distinct_words(a), distinct_words(b)
     return {
         "echo_a": _share(p_a, size_p),
@@ -49,6 +50,11 @@ def prompt_overlaps(prompt: sp.csr_matrix, a: sp.csr_matrix, b: sp.csr_matrix) -
 def _present(counts: sp.csr_matrix) -> sp.csr_matrix:
     """1 where a (positive) count is stored."""
     return sp.csr_matrix((np.ones_like(counts.data), counts.indices, counts.indptr), shape=counts.shape)
+
+
+def _shared(left: sp.csr_matrix, right: sp.csr_matrix) -> np.ndarray:
+    """Per row, how many columns are 1 in both 0/1 matrices."""
+    return np.asarray(left.multiply(right).sum(axis=1), dtype=float).ravel()
 
 
 def _share(inter: np.ndarray, size: np.ndarray) -> np.ndarray:

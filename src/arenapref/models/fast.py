@@ -188,28 +188,11 @@ class FastModel(PreferenceModel):
         tie_weight = _mean_one(source_weight[tie_rows])
 
         def direction() -> HeadFit:
-            rows, weight = direction_rows, direction_weight
-            label = np.concatenate([p_a, 1 - p_a])
-            both = np.vstack([x[rows], xs[rows]])
-            return fit_head(
-                both,
-                label,
-                np.concatenate([weight, weight]),
-                np.concatenate([rows, rows]),
-                fold_of,
-                m.names,
-                self.boost,
-                "cross_entropy",
-            )
+            return self._fit_both_orders(m, direction_rows, p_a, 1 - p_a, direction_weight, fold_of, "cross_entropy")
 
         def tie() -> HeadFit:
-            rows = tie_rows
-            label = np.concatenate([y[rows, 2], y[rows, 2]])
-            both = np.vstack([x[rows], xs[rows]])
-            weight = np.concatenate([tie_weight, tie_weight])
-            return fit_head(
-                both, label, weight, np.concatenate([rows, rows]), fold_of, m.names, self.boost, "cross_entropy"
-            )
+            label = y[tie_rows, 2]
+            return self._fit_both_orders(m, tie_rows, label, label, tie_weight, fold_of, "cross_entropy")
 
         jobs = {"direction": direction}
         if len(tie_rows):  # else no source with ties: P(tie) = 0
@@ -234,17 +217,7 @@ class FastModel(PreferenceModel):
         rows, classes = np.nonzero(y)  # soft labels: one weighted copy per class
         weight = _mean_one(y[rows, classes] * source_weight[rows])
         self._stage(f"training the multiclass booster on {2 * len(rows):,} rows (both orders)")
-        fit = fit_head(
-            np.vstack([x[rows], xs[rows]]),
-            np.concatenate([classes, MIRROR[classes]]),
-            np.concatenate([weight, weight]),
-            np.concatenate([rows, rows]),
-            fold_of,
-            m.names,
-            self.boost,
-            "multiclass",
-            num_class=3,
-        )
+        fit = self._fit_both_orders(m, rows, classes, MIRROR[classes], weight, fold_of, "multiclass", num_class=3)
         self.boosters["multiclass"] = fit.booster
         proba = self._held_out(fit, x, xs, _multiclass_proba)
         seen = ~np.isnan(proba[:, 0])
@@ -267,6 +240,31 @@ class FastModel(PreferenceModel):
                 out = np.full((len(x), *values.shape[1:]), np.nan)
             out[battles] = values
         return out if out is not None else np.full(len(x), np.nan)
+
+    def _fit_both_orders(
+        self,
+        m: FeatureMatrix,
+        rows: np.ndarray,
+        label: np.ndarray,
+        swapped_label: np.ndarray,
+        weight: np.ndarray,
+        fold_of: Folds,
+        objective: str,
+        **extra: Any,
+    ) -> HeadFit:
+        """A booster trained on `rows` as given and on their swapped copies (labels mirrored, same weights)."""
+        part = m.rows(rows)
+        return fit_head(
+            np.vstack([part.values, part.swapped()]),
+            np.concatenate([label, swapped_label]),
+            np.concatenate([weight, weight]),
+            np.concatenate([rows, rows]),
+            fold_of,
+            m.names,
+            self.boost,
+            objective,
+            **extra,
+        )
 
     # ---- prediction -----------------------------------------------------------------------------------------
     def predict_proba(self, battles: pd.DataFrame) -> np.ndarray:
