@@ -39,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.path.insert(0, str(Path(__file__).parent))
     from arenapref.data.io import read_battles
-    from arenapref.models.bradley_terry import comparisons, design_of, fit_parameters
-    from arenapref.models.bt_solver import bootstrap
+    from arenapref.ranking.bradley_terry import comparisons, design_of, fit_parameters
+    from arenapref.ranking.solver import bootstrap
     from kaggle_scale import build_kaggle_scale
 
     path, seconds = _timed(build_kaggle_scale, args.data, args.file, n_rows=args.rows)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from arenapref.data.schema import conform
-from arenapref.models.bt_likelihood import probabilities
+from arenapref.ranking.likelihood import probabilities
 
 
 @dataclass

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from arenapref.data.schema import conform
-from arenapref.models import bradley_terry as bt
-from arenapref.models.bt_solver import bootstrap, newton, resampled_counts
+from arenapref.ranking import bradley_terry as bt
+from arenapref.ranking.solver import bootstrap, newton, resampled_counts
 from leaderboard_sim import simulate
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from arenapref.models.bradley_terry import fit_ratings
+from arenapref.ranking.bradley_terry import fit_ratings
 from leaderboard_sim import covered, simulate
 
 ROUNDS = 100

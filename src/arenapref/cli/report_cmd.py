@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from arenapref.data.errors import DataError
-from arenapref.models.bt_likelihood import TIE_MODELS
+from arenapref.ranking.likelihood import TIE_MODELS
 from arenapref.report.inputs import InputFile, combine, rating_battles, read_inputs
 
 if TYPE_CHECKING:

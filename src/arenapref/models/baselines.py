@@ -15,7 +15,6 @@ from arenapref.data.swap import MIRROR
 from arenapref.features.style import normalised_difference
 from arenapref.features.text import side_text
 from arenapref.models.base import PreferenceModel
-from arenapref.models.registry import register
 
 
 def length_difference(battles: pd.DataFrame) -> np.ndarray:
@@ -25,7 +24,6 @@ def length_difference(battles: pd.DataFrame) -> np.ndarray:
     return normalised_difference(len_a, len_b)
 
 
-@register
 class PriorModel(PreferenceModel):
     """Predicts the training label frequencies, made symmetric in A/B (A and B share their mean)."""
 
@@ -51,7 +49,6 @@ class PriorModel(PreferenceModel):
         return cls(state["proba"])
 
 
-@register
 class LengthModel(PreferenceModel):
     """Longer-wins: multinomial logistic regression on the length difference d = (len A - len B) / (len A + len B),
     through two symmetric transforms (signed sqrt|d| and |d|: ties are likelier when lengths are close), fitted on

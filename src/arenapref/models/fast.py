@@ -60,7 +60,6 @@ from arenapref.models.model_dir import (
     training_data_hash,
     write_checked,
 )
-from arenapref.models.registry import register
 from arenapref.models.temperature import (
     fit_binary_calibration,
     fit_binary_temperature,
@@ -82,7 +81,6 @@ LARGE_TRAINING_SET = 20_000
 Folds = np.ndarray | None  # inner fold of each battle, or None for no inner folds
 
 
-@register
 class FastModel(PreferenceModel):
     """LightGBM over style, content-cue, pair and TF-IDF features; symmetric in A/B; tie-aware on mixed data."""
 
@@ -426,7 +424,6 @@ class FastModel(PreferenceModel):
             self.progress(message)
 
 
-@register
 class FastMulticlassModel(FastModel):
     """The fast model as one multiclass booster over all rows, without tie handling: the benchmark's control for
     what the separate tie head does on mixed 2-way / 3-way training data."""

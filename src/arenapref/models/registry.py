@@ -1,20 +1,33 @@
-"""Registered models by name: the benchmark runs every one, `train --model NAME` builds one, load() reads any."""
+"""Registered models by name: the benchmark runs every one, `train --model NAME` builds one, load() reads any.
+
+The registry sits on top of the model modules: adding a model is one line in MODELS ("name": "module:Class"),
+and no model module imports this one back. A model module is imported when its model is first created or
+loaded, so loading a fast model never imports a neural one.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
 from arenapref.models.base import ModelDirError, PreferenceModel, read_meta
 
-MODELS: dict[str, Callable[[], PreferenceModel]] = {}
-_CLASSES: dict[str, type[PreferenceModel]] = {}
+Factory = Callable[[], PreferenceModel]
+
+#: name -> "module:Class" (imported on first use) or a zero-argument factory; insertion order is the benchmark's.
+MODELS: dict[str, str | Factory] = {
+    "prior": "arenapref.models.baselines:PriorModel",
+    "longer_wins": "arenapref.models.baselines:LengthModel",
+    "fast": "arenapref.models.fast:FastModel",
+    "fast-multiclass": "arenapref.models.fast:FastMulticlassModel",
+}
 
 
-def register(cls: type[PreferenceModel], factory: Callable[[], PreferenceModel] | None = None) -> type[PreferenceModel]:
-    """Register a model class under cls.name (usable as a class decorator)."""
+def register(cls: type[PreferenceModel], factory: Factory | None = None) -> type[PreferenceModel]:
+    """Compatibility path for modules listed in models/zoo.py: registers cls under cls.name (class decorator).
+    Prefer a line in MODELS, which keeps the model module free of any import of this one."""
     MODELS[cls.name] = factory or cls
-    _CLASSES[cls.name] = cls
     return cls
 
 
@@ -22,18 +35,36 @@ def create(name: str) -> PreferenceModel:
     _ensure_loaded()
     if name not in MODELS:
         raise KeyError(f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}")
-    return MODELS[name]()
+    return _resolve(MODELS[name])()
+
+
+def model_class(name: str) -> type[PreferenceModel] | None:
+    """The class registered under `name` (None when unknown, or registered as a factory that is not a class)."""
+    _ensure_loaded()
+    entry = MODELS.get(name)
+    if entry is None:
+        return None
+    resolved = _resolve(entry)
+    return resolved if isinstance(resolved, type) else None
 
 
 def load(directory: str | Path) -> PreferenceModel:
     """Load any saved model directory; checks live in each class's from_state."""
-    _ensure_loaded()
     meta = read_meta(directory)
     name = meta.get("model")
-    if name not in _CLASSES:
+    cls = model_class(name) if isinstance(name, str) else None
+    if cls is None:
         raise ModelDirError(f"{directory}: unknown model type {name!r}")
-    return _CLASSES[name].from_state(meta["state"], Path(directory))
+    return cls.from_state(meta["state"], Path(directory))
+
+
+def _resolve(entry: str | Factory) -> Factory:
+    if not isinstance(entry, str):
+        return entry
+    module, _, attribute = entry.partition(":")
+    resolved: Factory = getattr(importlib.import_module(module), attribute)
+    return resolved
 
 
 def _ensure_loaded() -> None:
-    import arenapref.models.zoo  # noqa: F401  (imports every model module, which registers itself)
+    import arenapref.models.zoo  # noqa: F401  (compatibility: modules that still register with @register)

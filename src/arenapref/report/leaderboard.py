@@ -17,7 +17,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from arenapref.models.bradley_terry import LMSYS_STYLE_COEFFICIENTS, Ratings, fit_ratings
+from arenapref.ranking.bradley_terry import Ratings, fit_ratings
+from arenapref.ranking.style import LMSYS_STYLE_COEFFICIENTS
 from arenapref.report.eda import pairwise_win_rates
 from arenapref.report.leaderboard_figures import matrix_figure, ratings_figure, style_figure
 

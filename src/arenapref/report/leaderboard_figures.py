@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from arenapref.models.bradley_terry import Ratings
+from arenapref.ranking.bradley_terry import Ratings
 
 PLAIN, STYLED = "#4c72b0", "#dd8452"
 

@@ -11,7 +11,7 @@ optional style control and tie-aware variants (Davidson, Rao-Kupper).
   log-odds per standard deviation.
 - Penalty: l2/2 |[w, beta]|^2 with l2 = 0.5, which is LMSYS's LogisticRegression(C=1.0) on battles doubled into
   two rows: negligible at arena scale, it keeps a model that never lost finite and fixes the ratings' mean.
-- Bootstrap: battles resampled with replacement, all rounds refitted at once by bt_solver's batched Newton
+- Bootstrap: battles resampled with replacement, all rounds refitted at once by solver's batched Newton
   (warm-started at the full-data fit), percentile intervals.
 """
 
@@ -30,17 +30,12 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.linear_model import LogisticRegression
 
 from arenapref.data.schema import targets
-from arenapref.features.style import normalised_difference, style_counts
-from arenapref.features.text import side_text
-from arenapref.models.bt_likelihood import check_kind, has_tie_parameter, probabilities, terms
-from arenapref.models.bt_solver import LN10, Design, bootstrap, build_design
+from arenapref.ranking.likelihood import check_kind, has_tie_parameter, probabilities, terms
+from arenapref.ranking.solver import LN10, Design, bootstrap, build_design
+from arenapref.ranking.style import LMSYS_STYLE_COEFFICIENTS, style_covariates
 
 ELO_SCALE = 400.0
 DEFAULT_L2 = 0.5
-#: Style elements (LMSYS's names) and the style_counts column each one reads.
-STYLE_ELEMENTS: dict[str, str] = {"length": "chars", "header": "header", "list": "list", "bold": "bold"}
-#: LMSYS's published style coefficients (blog "Does Style Matter?", 2024), per standard deviation.
-LMSYS_STYLE_COEFFICIENTS: dict[str, float] = {"length": 0.249, "list": 0.031, "header": 0.024, "bold": 0.019}
 TIE_PARAMETER_NAMES = {"davidson": "nu", "rao-kupper": "theta"}
 
 
@@ -63,23 +58,6 @@ class Comparisons:
     @property
     def n_battles(self) -> int:
         return len(self.cell_of_battle)
-
-
-def style_covariates(battles: pd.DataFrame) -> tuple[np.ndarray, list[str], list[str]]:
-    """(n, k) normalised A-B style differences scaled to unit SD, their names, and notes on elements left out."""
-    counts_a = style_counts(side_text(battles, "response_a"))
-    counts_b = style_counts(side_text(battles, "response_b"))
-    columns, names, notes = [], [], []
-    for name, column in STYLE_ELEMENTS.items():
-        diff = normalised_difference(counts_a[column], counts_b[column])
-        sd = float(diff.std())
-        if sd > 0:
-            columns.append(diff / sd)
-            names.append(name)
-        else:
-            notes.append(f"style element {name!r} never differs between the two answers: left out")
-    matrix = np.column_stack(columns) if columns else np.zeros((len(battles), 0))
-    return matrix, names, notes
 
 
 def comparisons(battles: pd.DataFrame, style: bool = False) -> Comparisons:

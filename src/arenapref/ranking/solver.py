@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed, effective_n_jobs
 
-from arenapref.models.bt_likelihood import has_tie_parameter, terms
+from arenapref.ranking.likelihood import has_tie_parameter, terms
 
 LN10 = math.log(10)
 
