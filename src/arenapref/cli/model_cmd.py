@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -14,12 +13,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from arenapref.data.errors import DataError
-from arenapref.data.io import read_battles, read_many
-from arenapref.data.report import ReadReport
-from arenapref.data.schema import targets
-from arenapref.data.submission import write_submission
-from arenapref.models import registry
-from arenapref.models.base import PreferenceModel
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from arenapref.data.report import ReadReport
+    from arenapref.models.base import PreferenceModel
 
 console = Console()
 PREDICT_BATCH = 10_000
@@ -32,6 +32,10 @@ def train(
     fmt: str | None = typer.Option(None, "--format", help="Force one format for every file."),
 ) -> None:
     """Train a model on every labelled battle of FILES and save its directory (everything predict needs)."""
+    from arenapref.data.io import read_many
+    from arenapref.data.schema import targets
+    from arenapref.models import registry
+
     started = time.perf_counter()
     try:
         estimator = registry.create(model)
@@ -63,6 +67,10 @@ def predict(
     fmt: str | None = typer.Option(None, "--format", help="Force the input format."),
 ) -> None:
     """Write P(A wins), P(B wins), P(tie) per battle in Kaggle's submission format, ids and row order kept."""
+    from arenapref.data.io import read_battles
+    from arenapref.data.submission import write_submission
+    from arenapref.models import registry
+
     started = time.perf_counter()
     model = registry.load(model_dir)
     battles, report = read_battles(file, fmt)
@@ -75,6 +83,8 @@ def predict(
 
 def predict_in_batches(model: PreferenceModel, battles: pd.DataFrame, batch: int = PREDICT_BATCH) -> np.ndarray:
     """The model's probabilities, computed batch by batch behind a progress bar."""
+    import numpy as np
+
     columns = (TextColumn("predicting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     parts = []
     with Progress(*columns, console=console, transient=True) as progress:
@@ -94,6 +104,11 @@ def explain(
     fmt: str | None = typer.Option(None, "--format", help="Force the input format."),
 ) -> None:
     """The verdict on one battle and the features that pushed it (LightGBM per-feature contributions)."""
+    import numpy as np
+
+    from arenapref.data.io import read_battles
+    from arenapref.models import registry
+
     model = registry.load(model_dir)
     battles, _ = read_battles(file, fmt)
     match = battles.index[battles["id"] == battle_id]
