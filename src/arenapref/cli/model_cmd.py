@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from arenapref.cli.reasons_view import reasons_table
 from arenapref.data.errors import DataError
 
 if TYPE_CHECKING:
@@ -102,8 +102,9 @@ def explain(
     battle_id: str = typer.Option(..., "--id", help="Id of the battle to explain."),
     top: int = typer.Option(10, "--top", min=1, help="How many features to show."),
     fmt: str | None = typer.Option(None, "--format", help="Force the input format."),
+    raw: bool = typer.Option(False, "--raw", help="Feature names and values instead of readable reasons."),
 ) -> None:
-    """The verdict on one battle and the features that pushed it (LightGBM per-feature contributions)."""
+    """The verdict on one battle and the features that pushed it (LightGBM per-feature contributions), in words."""
     import numpy as np
 
     from arenapref.data.io import read_battles
@@ -127,16 +128,7 @@ def explain(
     if reasons is None:
         console.print(f"[yellow]model {escape(type(model).name)} cannot explain its verdicts[/]")
         return
-    table = Table(title=f"features that pushed the verdict ({names[verdict]})")
-    table.add_column("feature")
-    table.add_column("value", justify="right")
-    table.add_column("contribution", justify="right")
-    table.add_column("effect")
-    for reason in reasons[0]:
-        effect = f"raised {reason.toward}" if reason.contribution > 0 else f"lowered {reason.toward}"
-        style = "green" if reason.contribution > 0 else "red"
-        table.add_row(reason.feature, f"{reason.value:.4g}", f"[{style}]{reason.contribution:+.4f}[/]", effect)
-    console.print(table)
+    console.print(reasons_table(reasons[0], names[verdict], raw))
     console.print("contributions are log-odds (SHAP values of the booster, both orders combined)", style="dim")
 
 
