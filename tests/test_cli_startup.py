@@ -83,3 +83,10 @@ def test_python_dash_m_runs_the_command() -> None:
 def test_verbose_alone_shows_the_help(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(monkeypatch, capsys, "-v")
     assert code == 0 and "Commands" in out and "explain" in out
+
+
+def test_the_fast_model_path_loads_no_neural_library() -> None:
+    """Every registered model module is imported by the registry: the neural ones import torch inside."""
+    loaded = _modules_after("from arenapref.models import registry; registry.create('fast'); registry.MODELS")
+    assert "lightgbm" in loaded  # the probe sees the fast model's own imports
+    assert sorted(loaded & {"torch", "transformers", "sentence_transformers", "peft", "accelerate"}) == []
