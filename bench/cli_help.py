@@ -2,10 +2,11 @@
 
 Runs the baseline (`python -c pass`) and each command line `--repeats` times, interleaved, in fresh processes of
 the same interpreter; each child's wall time and peak resident memory (its own VmHWM, Linux) are taken,
-and the medians are printed as ratios to the baseline's, measured in the same run. Also lists which heavy
-libraries `import arenapref.cli` loads.
+and the medians are printed as ratios to the baseline's, measured in the same run. With --compare REV, the
+help of another git revision's sources is timed in the same loop (a before/after under the same load). Also
+lists which heavy libraries `import arenapref.cli` loads.
 
-    python bench/cli_help.py --out out/cli_help
+    python bench/cli_help.py --out out/cli_help [--compare REV]
 """
 
 from __future__ import annotations
@@ -36,15 +37,29 @@ PROBE = (
 ENTRY = "import sys; from arenapref.cli import main; sys.argv[0] = 'arenapref'; main()"
 
 
-def _run(code: str, args: list[str], peak_file: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MiB) of one child `python -c PROBE+code ARGS`; its output is discarded."""
+def _run(code: str, args: list[str], peak_file: Path, src: Path | None = None) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS in MiB) of one child `python -c PROBE+code ARGS` (arenapref from `src`
+    when given); its output is discarded. CPU time (user + system) depends less on other processes' load."""
     env = {**os.environ, "PEAK_FILE": str(peak_file)}
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", PROBE + code, *args], capture_output=True, env=env)
+    child = subprocess.Popen([sys.executable, "-c", PROBE + code, *args], stdout=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} exited {done.returncode}: {done.stderr.decode()[-500:]}")
-    return seconds, int(peak_file.read_text()) / 1024
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(args)} exited {os.waitstatus_to_exitcode(status)}")
+    child.returncode = 0
+    return seconds, usage.ru_utime + usage.ru_stime, int(peak_file.read_text()) / 1024
+
+
+def _sources_of(revision: str, into: Path) -> Path:
+    """The `src` folder of a git revision of this repository, extracted (read-only use of the repository)."""
+    into.mkdir(parents=True)
+    root = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(["git", "-C", str(root), "archive", revision, "src"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into / "src"
 
 
 def _heavy_modules() -> list[str]:
@@ -57,39 +72,42 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Time `arenapref --help` against `python -c pass`.")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path("out/cli_help"))
+    parser.add_argument("--compare", metavar="REV", help="Also time `--help` of this git revision's sources.")
     args = parser.parse_args(argv)
 
-    commands = {
-        "python -c pass": ("pass", []),
-        "arenapref --help": (ENTRY, ["--help"]),
-        "arenapref --version": (ENTRY, ["--version"]),
-        "arenapref explain --help": (ENTRY, ["explain", "--help"]),
-        "arenapref serve --help": (ENTRY, ["serve", "--help"]),
+    commands: dict[str, tuple[str, list[str], Path | None]] = {
+        "python -c pass": ("pass", [], None),
+        "arenapref --help": (ENTRY, ["--help"], None),
+        "arenapref --version": (ENTRY, ["--version"], None),
+        "arenapref explain --help": (ENTRY, ["explain", "--help"], None),
+        "arenapref serve --help": (ENTRY, ["serve", "--help"], None),
     }
     if subprocess.run([sys.executable, "-c", ENTRY, "--version"], capture_output=True).returncode != 0:
         del commands["arenapref --version"]  # a version without the option (the "before" measurement)
-    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     with tempfile.TemporaryDirectory() as tmp:
+        if args.compare:
+            old = _sources_of(args.compare, Path(tmp) / "old")
+            commands[f"{args.compare}: arenapref --help"] = (ENTRY, ["--help"], old)
+            commands[f"{args.compare}: explain --help"] = (ENTRY, ["explain", "--help"], old)
+        samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in commands}
         peak_file = Path(tmp) / "peak"
-        for code, extra in commands.values():  # warm the file cache once
-            _run(code, extra, peak_file)
+        for code, extra, src in commands.values():  # warm the file cache once
+            _run(code, extra, peak_file, src)
         for _ in range(args.repeats):
-            for name, (code, extra) in commands.items():
-                samples[name].append(_run(code, extra, peak_file))
-    base_s = statistics.median(s for s, _ in samples["python -c pass"])
-    base_mb = statistics.median(m for _, m in samples["python -c pass"])
+            for name, (code, extra, src) in commands.items():
+                samples[name].append(_run(code, extra, peak_file, src))
+    base = [statistics.median(sample[k] for sample in samples["python -c pass"]) for k in range(3)]
     load = os.getloadavg()[0]
     print(f"{args.repeats} runs each, medians; cores: {os.cpu_count()}, load average {load:.1f}")
     results: dict[str, object] = {"repeats": args.repeats, "load_average": load}
     for name in commands:
-        seconds = statistics.median(s for s, _ in samples[name])
-        mib = statistics.median(m for _, m in samples[name])
+        wall, cpu, mib = (statistics.median(sample[k] for sample in samples[name]) for k in range(3))
         print(
-            f"{name:28s} {seconds * 1000:7.0f} ms ({seconds / base_s:5.2f}x python -c pass)  "
-            f"peak {mib:6.1f} MiB ({mib / base_mb:5.2f}x)"
+            f"{name:28s} wall {wall * 1000:6.0f} ms ({wall / base[0]:6.2f}x python -c pass)  "
+            f"cpu {cpu * 1000:6.0f} ms ({cpu / base[1]:6.2f}x)  peak {mib:6.1f} MiB ({mib / base[2]:5.2f}x)"
         )
-        ratios = {"time_ratio": seconds / base_s, "mem_ratio": mib / base_mb}
-        results[name] = {"seconds": seconds, "peak_mib": mib, **ratios}
+        ratios = {"time_ratio": wall / base[0], "cpu_ratio": cpu / base[1], "mem_ratio": mib / base[2]}
+        results[name] = {"seconds": wall, "cpu_seconds": cpu, "peak_mib": mib, **ratios}
     heavy = _heavy_modules()
     print("heavy libraries imported by `import arenapref.cli`: " + (", ".join(heavy) or "none"))
     results["heavy_modules"] = heavy
