@@ -35,6 +35,11 @@ PROBE = (
     "atexit.register(_peak)\n"
 )
 ENTRY = "import sys; from arenapref.cli import main; sys.argv[0] = 'arenapref'; main()"
+#: The floor: a two-command typer app that imports nothing else (what any typer command line pays).
+TYPER_FLOOR = (
+    "import typer\napp = typer.Typer(add_completion=False)\n"
+    "app.command('one')(lambda x: None)\napp.command('two')(lambda y: None)\napp()"
+)
 
 
 def _run(code: str, args: list[str], peak_file: Path, src: Path | None = None) -> tuple[float, float, float]:
@@ -77,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
     commands: dict[str, tuple[str, list[str], Path | None]] = {
         "python -c pass": ("pass", [], None),
+        "bare typer app --help": (TYPER_FLOOR, ["--help"], None),
         "arenapref --help": (ENTRY, ["--help"], None),
         "arenapref --version": (ENTRY, ["--version"], None),
         "arenapref explain --help": (ENTRY, ["explain", "--help"], None),
