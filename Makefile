@@ -34,6 +34,7 @@ bench: venv
 	$(BIN)/python bench/serve_load.py --data $(DATA) --out $(OUT)/serve
 	$(BIN)/python bench/leaderboard_speed.py --data $(DATA) --out $(OUT)/leaderboard
 	$(BIN)/python bench/report_screenshot.py --data $(DATA) --out $(OUT)/report
+	$(BIN)/python bench/cli_help.py --out $(OUT)/cli_help
 
 lint: venv
 	$(BIN)/ruff check src tests bench

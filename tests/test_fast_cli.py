@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from arenapref.cli import main
+from arenapref.features.labels import label_of
 
 SUBMISSION_COLUMNS = ["id", "winner_model_a", "winner_model_b", "winner_tie"]
 
@@ -72,6 +73,14 @@ def test_explain_shows_the_verdict_and_its_features(model_dir: Path, data_dir: P
     assert code == 0, text
     assert f"battle {battle_id}:" in text and "features that pushed the verdict" in text
     assert text.count("raised") + text.count("lowered") == 5
+    raw_code, raw = run("explain", model_dir, sample, "--id", battle_id, "--top", "5", "--raw")
+    assert raw_code == 0, raw
+    rows = [line.split("│") for line in raw.splitlines() if line.count("│") == 5]
+    features = [cells[1].strip() for cells in rows]  # --raw: the feature names, as the model gives them
+    assert len(features) == 5 and all(" " not in f for f in features)
+    for feature in features:  # the readable table says the same reasons by their labels
+        assert label_of(feature).label in text and label_of(feature).explicit
+        assert feature not in text.split("\n", 1)[1]
 
 
 def test_explain_unknown_id_is_one_clear_error(model_dir: Path, data_dir: Path) -> None:

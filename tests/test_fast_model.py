@@ -15,6 +15,7 @@ from arenapref.data.folds import grouped_folds
 from arenapref.data.io import read_battles
 from arenapref.data.schema import conform, labels
 from arenapref.data.swap import swap, swap_proba
+from arenapref.features.labels import TFIDF_GROUP
 from arenapref.models import registry
 from arenapref.models.base import ModelDirError
 from arenapref.models.baselines import PriorModel
@@ -106,7 +107,10 @@ def test_explanations_add_up_to_the_verdicts_log_odds(model: FastModel, unseen: 
         if verdict[i] < 2:  # the direction head's log-odds of the winner over the loser
             winner, loser = p[i, verdict[i]], p[i, 1 - verdict[i]]
             assert sum(r.contribution for r in row) == pytest.approx(np.log(winner / loser), abs=1e-9)
-    assert model.explain(unseen.iloc[:1], top=3)[0][0].feature in model.builder.names
+    units = [r.feature for r in reasons[0]]  # every feature once, the TF-IDF components as one summed reason
+    assert TFIDF_GROUP in units and len(units) == len(set(units))
+    assert set(units) == {n for n in model.builder.names if "_tfidf_diff_" not in n} | {TFIDF_GROUP}
+    assert model.explain(unseen.iloc[:1], top=3)[0][0].feature in [*model.builder.names, TFIDF_GROUP]
 
 
 def test_one_pass_prediction_with_reasons_equals_the_separate_calls(model: FastModel, unseen: pd.DataFrame) -> None:

@@ -73,6 +73,8 @@ def test_predict_returns_probabilities_winner_and_reasons(client: TestClient, mo
     assert out["id"] == "battle-0"
     [reason] = out["reasons"]
     assert reason["feature"] == "length_difference" and reason["toward"] == "B" and reason["value"] < 0
+    # a name the label registry does not know: the marked fallback label, no sentence
+    assert reason["label"] == "length difference (unlabelled feature)" and reason["sentence"] is None
 
 
 def test_predict_accepts_lists_of_turns_and_null_turns(client: TestClient) -> None:

@@ -14,6 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from arenapref.features.labels import TFIDF_GROUP, label_of, sentence
 from arenapref.serve.app import create_app
 from arenapref.serve.settings import ServeSettings
 from serve_support import LengthModel, serving, small_fast_model_dir
@@ -105,6 +106,15 @@ def test_predict_then_swap_mirrors_the_verdict(browser: WebDriver) -> None:
         assert first.p_a + first.p_b + first.p_tie == pytest.approx(1.0)
         assert first.p_a_text == f"{100 * first.p_a:.1f}%"
         assert first.reasons > 0
+        row = browser.find_element(By.CSS_SELECTOR, "#reasons tbody tr")
+        feature, value = row.get_attribute("data-feature") or "", row.get_attribute("data-value") or ""
+        cells = row.find_elements(By.TAG_NAME, "td")
+        assert cells[0].text == label_of(feature).label  # the readable label shown, the raw name on hover
+        assert (cells[0].get_attribute("title") or "").startswith(f"{feature} = ")
+        if feature == TFIDF_GROUP:
+            assert value == "null" and cells[1].text == "–"
+        else:
+            assert cells[1].text == sentence(feature, float(value))  # the value in words
 
         browser.find_element(By.ID, "swap").click()
         second = read_result(browser, first.sequence)

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from arenapref.data.io import read_battles
 from arenapref.data.swap import swap_proba
+from arenapref.features.labels import TFIDF_GROUP, label_of, sentence
 from arenapref.models import registry
 from arenapref.serve.app import create_app
 from arenapref.serve.settings import ServeSettings
@@ -61,6 +62,12 @@ def test_reasons_explain_the_verdict(client: TestClient, unseen: list[dict]) -> 
         assert {r["toward"] for r in p["reasons"]} == {p["winner"]}
         sizes = [abs(r["contribution"]) for r in p["reasons"]]
         assert sizes == sorted(sizes, reverse=True)
+        for r in p["reasons"]:  # raw name kept; label and sentence beside it (none for the summed TF-IDF group)
+            assert r["label"] == label_of(r["feature"]).label and label_of(r["feature"]).explicit
+            if r["feature"] == TFIDF_GROUP:
+                assert r["label"] == "wording (TF-IDF)" and r["sentence"] is None and r["value"] is None
+            else:
+                assert r["sentence"] == sentence(r["feature"], r["value"]) and r["sentence"]
 
 
 def test_swap_mirrors_probabilities_and_winner(client: TestClient, unseen: list[dict]) -> None:

@@ -1,4 +1,7 @@
-"""The `arenapref` command: thin, parses options and calls the layers. Errors exit non-zero without traceback."""
+"""The `arenapref` command: thin, parses options and calls the layers. Errors exit non-zero without traceback.
+
+Importing this package (what `arenapref --help` does) loads no heavy library: every command module imports the
+layers it calls inside its command functions (tests/test_cli_startup.py checks which modules are loaded)."""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ from rich.console import Console
 from rich.text import Text
 
 from arenapref.cli import bench_cmd, data_cmd, model_cmd, report_cmd, serve_cmd
+from arenapref.cli.version_cmd import register as register_version
 from arenapref.data.errors import DataError
-from arenapref.models.base import ModelDirError
+from arenapref.models.errors import ModelDirError
 
 app = typer.Typer(
     name="arenapref",
@@ -23,6 +27,7 @@ for module in (data_cmd, bench_cmd, model_cmd, report_cmd, serve_cmd):
     module.register(app)
 
 err = Console(stderr=True)
+register_version(app)  # --version [-v] before any command
 
 
 def main() -> None:

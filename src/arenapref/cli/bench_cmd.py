@@ -10,13 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from arenapref.data.errors import DataError
-from arenapref.data.io import read_battles
-from arenapref.evaluation.bench import QUICK_MAX_ROWS, QUICK_MAX_TRAIN, QUICK_SPLITS, BenchConfig, run_bench
-from arenapref.evaluation.cache import default_cache_dir
-from arenapref.evaluation.predictions import align, read_predictions
-from arenapref.evaluation.render import footnotes, markdown, rich_table
-from arenapref.evaluation.summary import evaluate as evaluate_predictions
-from arenapref.evaluation.summary import summary_lines
+from arenapref.evaluation.sizes import QUICK_MAX_ROWS, QUICK_MAX_TRAIN, QUICK_SPLITS
 
 console = Console()
 MIN_WIDTH = 180  # the benchmark table's width; wider than a pipe's default 80 columns
@@ -40,6 +34,10 @@ def bench(
 ) -> None:
     """Accuracy, log loss vs the prior, position consistency and time per set and protocol, beside published
     numbers; the prior is always run as the reference."""
+    from arenapref.evaluation.bench import BenchConfig, run_bench
+    from arenapref.evaluation.cache import default_cache_dir
+    from arenapref.evaluation.render import footnotes, markdown, rich_table
+
     if not console.is_terminal:
         console.width = max(console.width, MIN_WIDTH)
     names = [m.strip() for m in models.split(",") if m.strip()] if models else None
@@ -90,6 +88,11 @@ def evaluate(
 ) -> None:
     """Log loss (as Kaggle scores it), accuracy, Brier, calibration, confusion, verbosity, breakdowns by source and
     turns, and position consistency of a prediction file against labelled battles."""
+    from arenapref.data.io import read_battles
+    from arenapref.evaluation.predictions import align, read_predictions
+    from arenapref.evaluation.summary import evaluate as evaluate_predictions
+    from arenapref.evaluation.summary import summary_lines
+
     battles, _ = read_battles(truth, fmt)
     if battles["label"].isna().all():
         raise DataError(str(truth), "no labelled battle to score against", field="label")

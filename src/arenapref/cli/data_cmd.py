@@ -6,19 +6,19 @@ import math
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from arenapref.data.errors import DataError
-from arenapref.data.io import expand_paths, read_battles, write_battles
-from arenapref.data.report import ReadReport
-from arenapref.data.schema import COLUMNS, SOFT_COLUMNS, conform
-from arenapref.data.stats import summarise
-from arenapref.data.submission import write_kaggle_train
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from arenapref.data.report import ReadReport
 
 console = Console(width=None if sys.stdout.isatty() else 140)  # piped output: wide enough for the tables
 err = Console(stderr=True)
@@ -35,6 +35,8 @@ class Target(str, Enum):
 
 def read_all(files: list[Path], fmt: str | None, strict: bool) -> list[tuple[pd.DataFrame, ReadReport]]:
     """Read every file (folders expanded) under a progress bar; with `strict`, a dropped row is an error."""
+    from arenapref.data.io import expand_paths, read_battles
+
     paths = expand_paths(files)
     if not paths:
         raise DataError(", ".join(map(str, files)), "no data files found")
@@ -55,6 +57,8 @@ def read_all(files: list[Path], fmt: str | None, strict: bool) -> list[tuple[pd.
 
 def stats_tables(results: list[tuple[pd.DataFrame, ReadReport]]) -> tuple[Table, Table]:
     """Two tables, one line per file: rows and labels; turns and lengths (characters, over all turns)."""
+    from arenapref.data.stats import summarise
+
     counts = Table(title="rows and labels")
     counts.add_column("source", overflow="fold", min_width=16)
     counts.add_column("format", overflow="fold")
@@ -118,6 +122,12 @@ def convert(
     strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
 ) -> None:
     """Read files into the battle table and write it as parquet or as Kaggle train.csv."""
+    import pandas as pd
+
+    from arenapref.data.io import write_battles
+    from arenapref.data.schema import COLUMNS, SOFT_COLUMNS, conform
+    from arenapref.data.submission import write_kaggle_train
+
     target = to or (Target.kaggle if out.suffix.lower() == ".csv" else Target.parquet)
     results = read_all(files, fmt, strict)
     for _, report in results:

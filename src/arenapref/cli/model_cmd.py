@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from arenapref.cli.reasons_view import reasons_table
 from arenapref.data.errors import DataError
-from arenapref.data.io import read_battles, read_many
-from arenapref.data.report import ReadReport
-from arenapref.data.schema import targets
-from arenapref.data.submission import write_submission
-from arenapref.models import registry
-from arenapref.models.base import PreferenceModel
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from arenapref.data.report import ReadReport
+    from arenapref.models.base import PreferenceModel
 
 console = Console()
 PREDICT_BATCH = 10_000
@@ -32,6 +32,10 @@ def train(
     fmt: str | None = typer.Option(None, "--format", help="Force one format for every file."),
 ) -> None:
     """Train a model on every labelled battle of FILES and save its directory (everything predict needs)."""
+    from arenapref.data.io import read_many
+    from arenapref.data.schema import targets
+    from arenapref.models import registry
+
     started = time.perf_counter()
     try:
         estimator = registry.create(model)
@@ -63,6 +67,10 @@ def predict(
     fmt: str | None = typer.Option(None, "--format", help="Force the input format."),
 ) -> None:
     """Write P(A wins), P(B wins), P(tie) per battle in Kaggle's submission format, ids and row order kept."""
+    from arenapref.data.io import read_battles
+    from arenapref.data.submission import write_submission
+    from arenapref.models import registry
+
     started = time.perf_counter()
     model = registry.load(model_dir)
     battles, report = read_battles(file, fmt)
@@ -75,6 +83,8 @@ def predict(
 
 def predict_in_batches(model: PreferenceModel, battles: pd.DataFrame, batch: int = PREDICT_BATCH) -> np.ndarray:
     """The model's probabilities, computed batch by batch behind a progress bar."""
+    import numpy as np
+
     columns = (TextColumn("predicting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     parts = []
     with Progress(*columns, console=console, transient=True) as progress:
@@ -92,8 +102,14 @@ def explain(
     battle_id: str = typer.Option(..., "--id", help="Id of the battle to explain."),
     top: int = typer.Option(10, "--top", min=1, help="How many features to show."),
     fmt: str | None = typer.Option(None, "--format", help="Force the input format."),
+    raw: bool = typer.Option(False, "--raw", help="Feature names and values instead of readable reasons."),
 ) -> None:
-    """The verdict on one battle and the features that pushed it (LightGBM per-feature contributions)."""
+    """The verdict on one battle and the features that pushed it (LightGBM per-feature contributions), in words."""
+    import numpy as np
+
+    from arenapref.data.io import read_battles
+    from arenapref.models import registry
+
     model = registry.load(model_dir)
     battles, _ = read_battles(file, fmt)
     match = battles.index[battles["id"] == battle_id]
@@ -112,16 +128,7 @@ def explain(
     if reasons is None:
         console.print(f"[yellow]model {escape(type(model).name)} cannot explain its verdicts[/]")
         return
-    table = Table(title=f"features that pushed the verdict ({names[verdict]})")
-    table.add_column("feature")
-    table.add_column("value", justify="right")
-    table.add_column("contribution", justify="right")
-    table.add_column("effect")
-    for reason in reasons[0]:
-        effect = f"raised {reason.toward}" if reason.contribution > 0 else f"lowered {reason.toward}"
-        style = "green" if reason.contribution > 0 else "red"
-        table.add_row(reason.feature, f"{reason.value:.4g}", f"[{style}]{reason.contribution:+.4f}[/]", effect)
-    console.print(table)
+    console.print(reasons_table(reasons[0], names[verdict], raw))
     console.print("contributions are log-odds (SHAP values of the booster, both orders combined)", style="dim")
 
 

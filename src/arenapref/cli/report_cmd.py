@@ -10,11 +10,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from arenapref.data.errors import DataError
-from arenapref.ranking.likelihood import TIE_MODELS
-from arenapref.report.inputs import InputFile, combine, rating_battles, read_inputs
+from arenapref.ranking.tie_models import TIE_MODELS
 
 if TYPE_CHECKING:
     from arenapref.evaluation.summary import Evaluation
+    from arenapref.report.inputs import InputFile
 
 console = Console()
 if not console.is_terminal:  # piped or captured: wide enough for the leaderboard table
@@ -40,6 +40,7 @@ def report(
 ) -> None:
     """Winner distribution, model usage and win rates, verbosity, position, turns, ties vs similarity, the
     readers' repair report and (with --predictions) the evaluation figures, in one HTML page."""
+    from arenapref.report.inputs import read_inputs
     from arenapref.report.page import build_report
 
     inputs = read_inputs(files, fmt)
@@ -59,6 +60,7 @@ def report(
 def _evaluate(predictions: Path, swapped: Path | None, inputs: list[InputFile]) -> Evaluation:
     from arenapref.evaluation.predictions import align, read_predictions
     from arenapref.evaluation.summary import evaluate
+    from arenapref.report.inputs import combine
 
     battles = combine(inputs)
     if battles["id"].duplicated().any():
@@ -86,6 +88,7 @@ def leaderboard(
 ) -> None:
     """Bradley-Terry ratings (Elo scale) with bootstrap intervals, with and without style control, the observed
     and predicted pairwise win rates; a table on the terminal and, with -o, CSV, JSON and PNG files."""
+    from arenapref.report.inputs import rating_battles, read_inputs
     from arenapref.report.leaderboard import build_leaderboard, rich_output, write_leaderboard
 
     if ties not in TIE_MODELS:

@@ -8,14 +8,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from arenapref.serve.defaults import MAX_BATCH, MAX_BODY_BYTES, MAX_CHARS
+
 err = Console(stderr=True)
-
-
-def _default(name: str) -> int:
-    from arenapref.serve.settings import ServeSettings
-
-    value: int = ServeSettings.model_fields[name].default
-    return value
 
 
 def serve(
@@ -23,9 +18,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind; loopback by default."),
     port: int = typer.Option(8000, min=0, max=65535, help="Port (0 = any free port, shown at start-up)."),
     workers: int = typer.Option(1, min=1, help="Worker processes; each loads the model once."),
-    max_body_bytes: int = typer.Option(_default("max_body_bytes"), min=1, help="Largest request body (else 413)."),
-    max_batch: int = typer.Option(_default("max_batch"), min=1, help="Most battles per batch call."),
-    max_chars: int = typer.Option(_default("max_chars"), min=1, help="Most characters per text."),
+    max_body_bytes: int = typer.Option(MAX_BODY_BYTES, min=1, help="Largest request body (else 413)."),
+    max_batch: int = typer.Option(MAX_BATCH, min=1, help="Most battles per batch call."),
+    max_chars: int = typer.Option(MAX_CHARS, min=1, help="Most characters per text."),
     cors_origin: list[str] = typer.Option([], help="Allow this origin by CORS (repeatable); CORS is off without."),
     log_level: str = typer.Option("info", help="uvicorn log level."),
     access_log: bool = typer.Option(True, help="Log every request (uvicorn's access log)."),

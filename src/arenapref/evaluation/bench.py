@@ -43,16 +43,10 @@ from arenapref.evaluation.results import (
     with_families,
 )
 from arenapref.evaluation.sets import data_summary, load_sets
+from arenapref.evaluation.sizes import FULL_SPLITS, QUICK_MAX_ROWS, QUICK_MAX_TRAIN, QUICK_SPLITS
 from arenapref.models import registry
 
 REFERENCE_MODEL = "prior"
-FULL_SPLITS = 5
-# Quick runs (`make demo`: a few minutes on 2 cores with every registered model): 2 folds, at most 800 battles
-# per source drawn at random, at most 1,500 training battles per transfer fit, and the splits of one dataset
-# (hh-rlhf) cross-validated together in-domain (still grouped by prompt) rather than one by one.
-QUICK_SPLITS = 2
-QUICK_MAX_ROWS = 800
-QUICK_MAX_TRAIN = 1500
 
 Progress = Callable[[str], None]
 

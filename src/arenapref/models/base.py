@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from arenapref import __version__
+from arenapref.models.errors import ModelDirError as ModelDirError  # re-exported: its old home
 
 META_FILE = "model.json"
 
@@ -76,7 +77,3 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelDirError(f"{path}: unreadable model metadata ({exc})") from None
     return meta
-
-
-class ModelDirError(Exception):
-    """A model directory that fails its checks (missing files, version or hash mismatch)."""

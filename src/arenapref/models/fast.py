@@ -52,6 +52,7 @@ from arenapref.features.builder import FeatureBuilder, FeatureConfig
 from arenapref.features.pair import FeatureMatrix
 from arenapref.models.base import ModelDirError, PreferenceModel, Reason
 from arenapref.models.boosting import BoostParams, HeadFit, fit_concurrently, fit_head
+from arenapref.models.explanation import top_reasons
 from arenapref.models.model_dir import (
     check_version,
     read_checked,
@@ -296,7 +297,8 @@ class FastModel(PreferenceModel):
     def explain(self, battles: pd.DataFrame, top: int = 5) -> list[list[Reason]]:
         """Per battle, the `top` features with the largest LightGBM contribution (SHAP values, both orders
         combined) to the predicted class: for A or B the direction head's log-odds of that side, for a tie the
-        tie head's log-odds. `contribution` > 0 raised the predicted class, < 0 lowered it."""
+        tie head's log-odds. `contribution` > 0 raised the predicted class, < 0 lowered it. Grouped features (the
+        TF-IDF components) count as one reason, their contributions summed (models/explanation.py)."""
         return self.predict_explained(battles, top)[1]
 
     def predict_explained(self, battles: pd.DataFrame, top: int = 5) -> tuple[np.ndarray, list[list[Reason]]]:
@@ -310,13 +312,7 @@ class FastModel(PreferenceModel):
         self, matrix: FeatureMatrix, x: np.ndarray, xs: np.ndarray, verdict: np.ndarray, top: int
     ) -> list[list[Reason]]:
         contributions = self._contributions(x, xs, matrix.mirror, verdict)
-        reasons = []
-        for i, row in enumerate(contributions):
-            order = np.argsort(-np.abs(row), kind="stable")[:top]
-            reasons.append(
-                [Reason(matrix.names[j], float(x[i, j]), float(row[j]), CLASS_NAMES[verdict[i]]) for j in order]
-            )
-        return reasons
+        return top_reasons(matrix.names, x, contributions, [CLASS_NAMES[v] for v in verdict], top)
 
     def _contributions(self, x: np.ndarray, xs: np.ndarray, mirror: np.ndarray, verdict: np.ndarray) -> np.ndarray:
         """(n, features) contribution of each original feature to the verdict class's score; column mirror[j] of

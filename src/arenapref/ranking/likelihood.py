@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-TIE_MODELS = ("bt", "davidson", "rao-kupper")
+from arenapref.ranking.tie_models import TIE_MODELS
+
 TINY = 1e-300
 
 

@@ -62,7 +62,11 @@ class BatchIn(BaseModel):
 class ReasonOut(BaseModel):
     """One feature's push on the verdict."""
 
-    feature: str
+    feature: str = Field(description="Raw feature name (for a summed group its name, e.g. '*_tfidf_diff_*').")
+    label: str = Field(description="What the feature is, in a few words (e.g. 'numbered lists, difference').")
+    sentence: str | None = Field(
+        description="The value in words (e.g. 'A has 8 more numbered list items than B'); null when it has none."
+    )
     value: float | None = Field(description="The feature's value for this battle (null when not finite).")
     contribution: float = Field(description="Its contribution to the raw score of the class it points toward.")
     toward: Literal["A", "B", "tie"]

@@ -12,6 +12,7 @@ import pandas as pd
 from arenapref.data.schema import unlabelled_table
 from arenapref.data.text import fix_surrogates
 from arenapref.models.base import ModelDirError, PreferenceModel, Reason
+from arenapref.models.explanation import readable
 from arenapref.serve.batcher import MicroBatcher
 from arenapref.serve.schemas import BattleIn, Prediction, ReasonOut
 from arenapref.serve.settings import ServeSettings
@@ -131,11 +132,13 @@ def _check_proba(proba: np.ndarray, n: int) -> np.ndarray:
 
 
 def _reason(r: Reason) -> ReasonOut:
-    value = float(r.value)
+    said = readable(r)
     return ReasonOut(
         feature=r.feature,
-        value=value if math.isfinite(value) else None,
-        contribution=float(r.contribution),
+        label=said.label,
+        sentence=said.sentence,
+        value=said.value if math.isfinite(said.value) else None,
+        contribution=said.contribution,
         toward=r.toward,  # type: ignore[arg-type]
     )
 

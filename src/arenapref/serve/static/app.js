@@ -39,12 +39,15 @@ function showReasons(reasons) {
   for (const r of reasons || []) {
     const tr = document.createElement("tr");
     const value = r.value === null ? "–" : Number(r.value).toPrecision(3);
-    for (const [text, cls] of [[r.feature, ""], [value, "num"], [r.toward, ""], [r.contribution.toFixed(3), "num"]]) {
+    const said = r.sentence ?? value;  // the value in words where the feature has a sentence
+    for (const [text, cls] of [[r.label ?? r.feature, ""], [said, ""], [r.toward, ""], [r.contribution.toFixed(3), "num"]]) {
       const td = document.createElement("td");
       td.textContent = text;
       if (cls) td.className = cls;
       tr.appendChild(td);
     }
+    tr.firstChild.title = `${r.feature} = ${value}`;  // the raw feature name and value on hover
+    Object.assign(tr.dataset, { feature: r.feature, value: String(r.value) });
     rows.appendChild(tr);
   }
 }
