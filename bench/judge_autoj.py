@@ -4,7 +4,7 @@ consistency, accuracy and log loss of the combined prediction against the prior 
 battles outside the slice) and the uniform distribution, and time per battle. Responses are cached, so a killed
 run resumes.
 
-    PYTHONPATH=src python bench/judge_autoj.py --n 40 --max-chars 1000 --max-tokens 0 --out /tmp/judge-autoj.json
+    PYTHONPATH=src python bench/judge_autoj.py --n 30 --max-chars 700 --max-tokens 0 --probe-n 4
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from arenapref.models.baselines import PriorModel
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="../shared/data/autoj/testdata_pairwise.jsonl")
-    parser.add_argument("--n", type=int, default=40, help="battles in the slice (drawn at random)")
+    parser.add_argument("--n", type=int, default=30, help="battles in the slice (drawn at random)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-tokens", type=int, default=0, help="explanation tokens before the verdict is read")
-    parser.add_argument("--max-chars", type=int, default=1000, help="each text cut to this many characters")
+    parser.add_argument("--max-chars", type=int, default=700, help="each text cut to this many characters")
     parser.add_argument("--cache-dir", default="/tmp/judge-autoj-cache")
     parser.add_argument("--out", default="/tmp/judge-autoj.json")
-    parser.add_argument("--probe-n", type=int, default=8, help="battles of the slice used by each bias probe")
+    parser.add_argument("--probe-n", type=int, default=4, help="battles of the slice used by each bias probe")
     args = parser.parse_args()
 
     battles, _ = read_battles(args.data)

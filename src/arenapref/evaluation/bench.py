@@ -63,7 +63,7 @@ class BenchConfig:
     training battles per transfer fit, and a dataset's splits cross-validated together."""
 
     data_dir: Path
-    models: list[str] | None = None  # None: every registered model
+    models: list[str] | None = None  # None: every registered model run by default (not the slow judges)
     quick: bool = False
     seed: int = 0
     cache_dir: Path | None = None  # None: no cache
@@ -84,7 +84,7 @@ class BenchConfig:
 def model_names(requested: list[str] | None) -> list[str]:
     """The models to run, the reference prior first; unknown names raise KeyError listing the known ones."""
     registry.create(REFERENCE_MODEL)  # loads the zoo
-    names = requested or list(registry.MODELS)
+    names = requested or registry.default_models()
     unknown = [n for n in names if n not in registry.MODELS]
     if unknown:
         raise KeyError(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(sorted(registry.MODELS))}")

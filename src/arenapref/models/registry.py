@@ -25,6 +25,12 @@ def create(name: str) -> PreferenceModel:
     return MODELS[name]()
 
 
+def default_models() -> list[str]:
+    """Registered names a plain `arenapref bench` runs: all but classes marked `bench_by_default = False`."""
+    _ensure_loaded()
+    return [name for name, cls in _CLASSES.items() if getattr(cls, "bench_by_default", True)]
+
+
 def load(directory: str | Path) -> PreferenceModel:
     """Load any saved model directory; checks live in each class's from_state."""
     _ensure_loaded()
