@@ -1,7 +1,8 @@
 """A fault-injecting OpenAI-compatible server on loopback for the judge client's failure paths (the happy path is
 tested against the real `transformers serve`). Each POST /v1/chat/completions takes the next action of a script
-(then `default`): 'ok' answers with a verdict chosen from the prompt, an HTTP status ('429', '500', '400'...) fails with it (429 with Retry-After),
-'slow' sleeps past the client's timeout before answering, 'garbage' answers without a verdict, '400' refuses."""
+(then `default`): 'ok' answers with a verdict chosen from the prompt; an HTTP status ('429', '500', '400'...)
+fails with it (429 with Retry-After: 0); 'slow' sleeps past the client's timeout before answering; 'garbage'
+answers without a verdict."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -79,10 +80,8 @@ def make_handler(script: Script) -> type[BaseHTTPRequestHandler]:
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
             self.end_headers()
-            try:
+            with suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(raw)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
