@@ -7,13 +7,23 @@ answers without a verdict."""
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+import httpx
+import pandas as pd
+
+from arenapref.data.schema import conform
 
 
 @dataclass
@@ -120,3 +130,53 @@ def fault_server(script: Script) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def transformers_server(folder: Path, startup_timeout: float = 600.0) -> Iterator[str]:
+    """The real `transformers serve` on a checkpoint folder, on 127.0.0.1 (offline); yields the base URL (…/v1).
+    Requests must name the folder path as their model (the server is pinned to it)."""
+    port = free_port()
+    exe = Path(sys.executable).parent / "transformers"
+    cmd = [str(exe), "serve", str(folder), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"transformers serve exited: {proc.stderr.read()[-2000:] if proc.stderr else ''}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("transformers serve did not start in time")
+            time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def battles(n: int) -> pd.DataFrame:
+    """n labelled single-turn battles; the side containing 'good' wins (battle i % 3 == 2: a tie)."""
+    rows = []
+    for i in range(n):
+        a, b, label = ("a good answer", "a weak answer", 0) if i % 3 == 0 else ("weak", "good", 1)
+        if i % 3 == 2:
+            a, b, label = "plain", "plain too", 2
+        rows.append({"id": f"b{i}", "source": "t", "prompt": [f"question {i}?"], "response_a": [a],
+                     "response_b": [b], "label": label})  # fmt: skip
+    return conform(pd.DataFrame(rows))

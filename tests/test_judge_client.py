@@ -13,27 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from arenapref.data.schema import conform
 from arenapref.data.submission import write_kaggle_train
 from arenapref.judge.cache import ResponseCache
 from arenapref.judge.openai_backend import OpenAIBackend
 from arenapref.judge.prompts import load_template
 from arenapref.judge.run import Judge
-from judge_support import Script, fault_server
+from judge_support import Script, battles, fault_server
 
 ROOT = Path(__file__).parents[1]
-
-
-def battles(n: int) -> pd.DataFrame:
-    """n labelled single-turn battles; the side containing 'good' wins (battle i % 3 == 2: a tie)."""
-    rows = []
-    for i in range(n):
-        a, b, label = ("a good answer", "a weak answer", 0) if i % 3 == 0 else ("weak", "good", 1)
-        if i % 3 == 2:
-            a, b, label = "plain", "plain too", 2
-        rows.append({"id": f"b{i}", "source": "t", "prompt": [f"question {i}?"], "response_a": [a],
-                     "response_b": [b], "label": label})  # fmt: skip
-    return conform(pd.DataFrame(rows))
 
 
 def make_judge(url: str, cache: ResponseCache, **kw: object) -> Judge:
