@@ -73,3 +73,41 @@ def test_details_files_are_checked(tmp_path: Path) -> None:
     pd.DataFrame({"id": ["1"]}).to_csv(tmp_path / "other.csv", index=False)
     with pytest.raises(DataError, match=r"field 'verdict_ab': not a judge details file"):
         read_details(tmp_path / "other.csv", ids)
+
+
+def test_bench_judge_section_reads_both_orders_and_runs_probes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from arenapref.evaluation.judge_bench import judge_lines as bench_lines
+    from arenapref.evaluation.judge_bench import judge_section
+    from arenapref.evaluation.results import SetPredictions
+    from arenapref.judge.config import JudgeConfig
+    from arenapref.models import registry
+    from arenapref.models.judge import JudgeModel
+    from judge_support import Script, battles, fault_server
+
+    labels = np.array([0, 1, 2])
+    # order A-B says A, A, tie; order B-A (as returned on swapped battles: columns swapped) says A, B, tie
+    proba = np.array([[0.8, 0.1, 0.1], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]])
+    swapped = np.array([[0.1, 0.8, 0.1], [0.7, 0.2, 0.1], [0.2, 0.1, 0.7]])
+    pred = SetPredictions(labels, proba, swapped, two_way=False, seconds=1.0, cached=False)
+    with fault_server(Script()) as url:
+        config = JudgeConfig(backend="openai", base_url=url, model="m", logprobs=False, max_retries=0)
+
+        class TestJudge(JudgeModel):
+            name = "judge-test"
+
+            def __init__(self) -> None:
+                super().__init__(config, orders="single")
+
+        monkeypatch.setitem(registry.MODELS, "judge-test", TestJudge)
+        entries = judge_section({"judge-test": {("transfer", "autoj"): pred}}, ["judge-test"], battles(6), probe_rows=3)
+    (entry,) = entries
+    (row,) = entry["sets"]
+    assert row["n"] == 3 and row["agreement"] == pytest.approx(2 / 3) and row["consistency"] == pytest.approx(2 / 3)
+    assert row["published_gpt4"] == {"agreement": 62.28, "consistency": 86.28}
+    verbosity = entry["probes"]["verbosity"]
+    # the fault server prefers answers containing 'good', else a tie: an answer against itself repeated is a tie
+    # unless exactly one side says 'good' (never, as both sides hold the same words)
+    assert verbosity["n"] == 3 and verbosity["tie"] == pytest.approx(1.0)
+    assert entry["probes"]["self_enhancement"]["signed_shift"] == pytest.approx(0.0)
+    text = "\n".join(bench_lines(entries))
+    assert "autoj (transfer, 3 battles): agreement 66.67%, consistency 66.67% · GPT-4 published 62.28% / 86.28%" in text

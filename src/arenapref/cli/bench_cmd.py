@@ -13,6 +13,7 @@ from arenapref.data.errors import DataError
 from arenapref.data.io import read_battles
 from arenapref.evaluation.bench import QUICK_MAX_ROWS, QUICK_MAX_TRAIN, QUICK_SPLITS, BenchConfig, run_bench
 from arenapref.evaluation.cache import default_cache_dir
+from arenapref.evaluation.judge_bench import judge_lines as judge_bench_lines
 from arenapref.evaluation.predictions import align, read_predictions
 from arenapref.evaluation.render import footnotes, markdown, rich_table
 from arenapref.evaluation.summary import evaluate as evaluate_predictions
@@ -57,6 +58,8 @@ def bench(
     console.print(rich_table(result))
     for line in footnotes(result):
         console.print(escape(line), style="dim", highlight=False)
+    for line in judge_bench_lines(result.judges):
+        console.print(escape(line), highlight=False)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(result.to_dict(), indent=1))
     (out / "results.md").write_text(markdown(result))

@@ -17,6 +17,7 @@ import pandas as pd
 
 from arenapref import __version__
 from arenapref.evaluation.cache import RunCache, cache_key, model_config, source_hash, table_hash
+from arenapref.evaluation.judge_bench import judge_section
 from arenapref.evaluation.metrics import TWO_WAY_NOTE
 from arenapref.evaluation.protocols import (
     IN_DOMAIN,
@@ -182,6 +183,8 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
             sets[task.protocol].update(split_by_source(task.table, run, cached, whole=task.name))
         sets[IN_DOMAIN] = with_families(sets[IN_DOMAIN], members)
         per_model[model] = {(p, name): pred for p in PROTOCOLS for name, pred in sets[p].items()}
+    say("judges: agreement and probes")
+    judges = judge_section(per_model, models, battles, config.seed)
     reference = per_model[REFERENCE_MODEL]
     rows = sort_rows(
         [
@@ -220,4 +223,5 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
         cache={"hits": cache.hits, "misses": cache.misses},
         seconds=time.perf_counter() - start,
         failures=failures,
+        judges=judges,
     )
