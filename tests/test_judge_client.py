@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -122,3 +123,25 @@ def test_killed_cli_run_resumes_from_the_cache(tmp_path: Path) -> None:
     pred = pd.read_csv(out)
     assert list(pred["id"]) == [f"b{i}" for i in range(12)]
     assert (pred[["winner_model_a", "winner_model_b", "winner_tie"]].to_numpy().argmax(axis=1) == [0, 1, 2] * 4).all()
+
+
+def test_cli_probes_and_bad_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli_support import run
+
+    data = write_kaggle_train(battles(4), tmp_path / "battles.csv")
+    out = tmp_path / "pred.csv"
+    with fault_server(Script()) as url:
+        base = ["judge", data, "-o", out, "--backend", "openai", "--base-url", url, "--model", "judge-m"]
+        code, text = run(monkeypatch, capsys, *base, "--no-cache", "--no-logprobs", "--probes", "3")
+        assert code == 0, text
+        assert "agreement with the 4 human labels (Auto-J protocol, both orders must match): 100.00%" in text
+        assert "self-enhancement probe (3 battles, one side signed 'judge-m')" in text
+        probes = json.loads(out.with_suffix(".probes.json").read_text())
+        assert probes["verbosity"]["n"] == 3 and probes["verbosity"]["tie"] == 1.0
+        (tmp_path / "bad.txt").write_text("=== system ===\nx\n")
+        code, text = run(monkeypatch, capsys, *base, "--prompt", tmp_path / "bad.txt")
+        assert code == 2 and "bad.txt: judge prompt lacks section(s) user" in text
+    code, text = run(monkeypatch, capsys, "judge", data, "--backend", "openai", "--model", "m")
+    assert code == 2 and "needs --base-url" in text

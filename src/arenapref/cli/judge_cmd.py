@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -39,6 +41,12 @@ def judge(
         None, "--details", help="Per-battle verdicts of both orders (default: OUT with .judge.csv)."
     ),
     fmt: str | None = typer.Option(None, "--format", help="Force the input format."),
+    probes: int = typer.Option(
+        0, "--probes", help="Also run the verbosity and self-enhancement probes on this many battles."
+    ),
+    judge_name: str | None = typer.Option(
+        None, "--judge-name", help="Name the self-enhancement probe signs with (default: the model's name)."
+    ),
 ) -> None:
     """Judge each battle in both orders with MT-bench's pairwise prompt; inconsistent orders become a tie. The
     probabilities come from the verdict's log-probabilities where the backend gives them, else from the votes."""
@@ -80,7 +88,6 @@ def judge(
             bar.update(task, completed=done, total=total, description=shown)
 
         result = engine.judge(battles, progress=progress)
-    engine.backend.close()
     write_submission(result.ids, result.proba, out)
     details_path = details or out.with_suffix(".judge.csv")
     result.details().to_csv(details_path, index=False)
@@ -89,6 +96,7 @@ def judge(
         f"judged {c['battles']:,} battles ({c['requests']:,} prompts: {c['cached']:,} from the cache, "
         f"{c['asked']:,} asked, {c['failed']:,} failed) in {result.seconds:.1f} s",
         highlight=False,
+        soft_wrap=True,
     )
     console.print(
         f"orders: {c['consistent']:,} consistent, {c['inconsistent']:,} inconsistent (scored as ties), "
@@ -98,6 +106,7 @@ def judge(
         f"{c['proba_from_logprobs']:,}, from votes {c['proba_from_votes']:,}; texts cut to {max_chars} characters "
         f"in {c['truncated_battles']:,} battles",
         highlight=False,
+        soft_wrap=True,
     )
     labelled = battles["label"].notna().to_numpy()
     if labelled.any():
@@ -110,12 +119,42 @@ def judge(
             f"agreement with the {agree.n:,} human labels (Auto-J protocol, both orders must match): "
             f"{100 * agree.agreement:.2f}%; consistency {100 * agree.consistency:.2f}%",
             highlight=False,
+            soft_wrap=True,
         )
     console.print(f"wrote {escape(str(out))} and {escape(str(details_path))}", highlight=False)
+    if probes > 0:
+        _run_probes(engine, battles, probes, judge_name or str(engine.backend.model).rstrip("/").split("/")[-1], out)
+    engine.backend.close()
     if result.errors:
         console.print(f"[red]{len(result.errors)} requests failed[/], first: {escape(result.errors[0])}")
         console.print("rerun the same command to retry them (answered prompts come from the cache)")
         raise typer.Exit(1)
+
+
+def _run_probes(engine: Any, battles: Any, n: int, name: str, out: Path) -> None:
+    """The verbosity and self-enhancement probes on `n` battles; printed and written to OUT with .probes.json."""
+    from arenapref.judge.probes import self_enhancement_probe, verbosity_probe
+
+    with console.status("probing the judge's biases"):
+        verbosity = verbosity_probe(engine, battles, n)
+        enhancement = self_enhancement_probe(engine, battles, name, n)
+    console.print(
+        f"verbosity probe ({verbosity.n} answers against themselves repeated): padded preferred "
+        f"{100 * verbosity.padded_wins:.1f}%, original {100 * verbosity.original_wins:.1f}%, tie "
+        f"{100 * verbosity.tie:.1f}% of the verdicts",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"self-enhancement probe ({enhancement.n_signed} battles, one side signed {name!r}): the signed side's win "
+        f"probability moves {100 * enhancement.signed_shift:+.2f} points; {enhancement.n_own} battles written by "
+        f"{name!r}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    path = out.with_suffix(".probes.json")
+    path.write_text(json.dumps({"verbosity": verbosity.to_dict(), "self_enhancement": enhancement.to_dict()}, indent=1))
+    console.print(f"wrote {escape(str(path))}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
