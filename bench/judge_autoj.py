@@ -84,6 +84,7 @@ def main() -> None:
         "probe_seconds": probe_s,
         "published_gpt4_autoj": {"agreement": 62.28, "consistency": 86.28},
     }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=1, default=float))
     print(json.dumps(report, indent=1, default=float))
 

@@ -121,12 +121,13 @@ def judge(
             highlight=False,
             soft_wrap=True,
         )
-    console.print(f"wrote {escape(str(out))} and {escape(str(details_path))}", highlight=False)
+    console.print(f"wrote {escape(str(out))} and {escape(str(details_path))}", highlight=False, soft_wrap=True)
     if probes > 0:
         _run_probes(engine, battles, probes, judge_name or str(engine.backend.model).rstrip("/").split("/")[-1], out)
     engine.backend.close()
     if result.errors:
-        console.print(f"[red]{len(result.errors)} requests failed[/], first: {escape(result.errors[0])}")
+        first = escape(result.errors[0])
+        console.print(f"[red]{len(result.errors)} requests failed[/], first: {first}", highlight=False, soft_wrap=True)
         console.print("rerun the same command to retry them (answered prompts come from the cache)")
         raise typer.Exit(1)
 
