@@ -43,13 +43,16 @@ def judge_section(
             gpt4 = [p for p in published_for(name) if p.system == "GPT-4" and p.consistency is not None]
             published = {"agreement": gpt4[0].accuracy, "consistency": gpt4[0].consistency} if gpt4 else None
             sets.append({"protocol": protocol, "set": name, **agree.to_dict(), "published_gpt4": published})
-        judge = registry.create(model).judge  # type: ignore[attr-defined]
-        labelled = battles[battles["label"].notna().to_numpy()]
-        name = str(judge.backend.model).split("/")[-1]
-        probes = {
-            "verbosity": verbosity_probe(judge, labelled, probe_rows, seed).to_dict(),
-            "self_enhancement": self_enhancement_probe(judge, labelled, name, probe_rows, seed).to_dict(),
-        }
+        try:
+            judge = registry.create(model).judge  # type: ignore[attr-defined]
+            labelled = battles[battles["label"].notna().to_numpy()]
+            name = str(judge.backend.model).rstrip("/").split("/")[-1]
+            probes: dict[str, Any] = {
+                "verbosity": verbosity_probe(judge, labelled, probe_rows, seed).to_dict(),
+                "self_enhancement": self_enhancement_probe(judge, labelled, name, probe_rows, seed).to_dict(),
+            }
+        except Exception as exc:  # a broken judge must not hide the benchmark's other results; it is reported
+            probes = {"error": repr(exc)}
         out.append({"model": model, "sets": sets, "probes": probes})
     return out
 
@@ -66,6 +69,9 @@ def judge_lines(entries: list[dict[str, Any]]) -> list[str]:
                 f"  {s['set']} ({s['protocol']}, {s['n']} battles): agreement {100 * s['agreement']:.2f}%, "
                 f"consistency {100 * s['consistency']:.2f}%{beside}"
             )
+        if "error" in entry["probes"]:
+            lines.append(f"  probes failed: {entry['probes']['error']}")
+            continue
         v, e = entry["probes"]["verbosity"], entry["probes"]["self_enhancement"]
         lines.append(
             f"  verbosity probe ({v['n']} answers vs themselves repeated): padded preferred "
