@@ -36,6 +36,7 @@ def bench(
     numbers; the prior is always run as the reference."""
     from arenapref.evaluation.bench import BenchConfig, run_bench
     from arenapref.evaluation.cache import default_cache_dir
+    from arenapref.evaluation.judge_bench import judge_lines as judge_bench_lines
     from arenapref.evaluation.render import footnotes, markdown, rich_table
 
     if not console.is_terminal:
@@ -55,6 +56,8 @@ def bench(
     console.print(rich_table(result))
     for line in footnotes(result):
         console.print(escape(line), style="dim", highlight=False)
+    for line in judge_bench_lines(result.judges):
+        console.print(escape(line), highlight=False)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(result.to_dict(), indent=1))
     (out / "results.md").write_text(markdown(result))
@@ -85,6 +88,10 @@ def evaluate(
     fmt: str | None = typer.Option(None, "--format", help="Force the truth file's format."),
     html: Path | None = typer.Option(None, "--html", help="Write a page with every table and figure."),
     json_out: Path | None = typer.Option(None, "--json", help="Write every number as JSON."),
+    judge_details: Path | None = typer.Option(
+        None, "--judge-details", help="A judge's verdicts in both orders (`arenapref judge` writes OUT.judge.csv)."
+    ),
+    judge_name: str | None = typer.Option(None, "--judge-name", help="The judge's model name (self-enhancement)."),
 ) -> None:
     """Log loss (as Kaggle scores it), accuracy, Brier, calibration, confusion, verbosity, breakdowns by source and
     turns, and position consistency of a prediction file against labelled battles."""
@@ -101,9 +108,16 @@ def evaluate(
     result = evaluate_predictions(battles, proba, proba_swapped)
     console.print(f"[bold]{escape(str(pred))}[/] against [bold]{escape(str(truth))}[/]")
     console.print("\n".join(summary_lines(result)), markup=False, highlight=False, soft_wrap=True)
+    judged = None
+    if judge_details:
+        from arenapref.evaluation.judge_eval import judge_lines, judge_report, read_details
+
+        judged = judge_report(battles, *read_details(judge_details, battles["id"]), judge_name)
+        console.print("\n".join(judge_lines(judged)), markup=False, highlight=False, soft_wrap=True)
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result.to_dict(), indent=1, default=float))
+        numbers = {**result.to_dict(), **({"judge": judged.to_dict()} if judged else {})}
+        json_out.write_text(json.dumps(numbers, indent=1, default=float))
         console.print(f"wrote {json_out}", highlight=False)
     if html:
         from arenapref.report.evaluation_page import evaluation_page

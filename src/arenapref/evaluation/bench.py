@@ -17,6 +17,7 @@ import pandas as pd
 
 from arenapref import __version__
 from arenapref.evaluation.cache import RunCache, cache_key, model_config, source_hash, table_hash
+from arenapref.evaluation.judge_bench import judge_section
 from arenapref.evaluation.metrics import TWO_WAY_NOTE
 from arenapref.evaluation.protocols import (
     IN_DOMAIN,
@@ -57,7 +58,7 @@ class BenchConfig:
     training battles per transfer fit, and a dataset's splits cross-validated together."""
 
     data_dir: Path
-    models: list[str] | None = None  # None: every registered model
+    models: list[str] | None = None  # None: every registered model run by default (not the slow judges)
     quick: bool = False
     seed: int = 0
     cache_dir: Path | None = None  # None: no cache
@@ -78,7 +79,7 @@ class BenchConfig:
 def model_names(requested: list[str] | None) -> list[str]:
     """The models to run, the reference prior first; unknown names raise KeyError listing the known ones."""
     registry.create(REFERENCE_MODEL)  # loads the zoo
-    names = requested or list(registry.MODELS)
+    names = requested or registry.default_models()
     unknown = [n for n in names if n not in registry.MODELS]
     if unknown:
         raise KeyError(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(sorted(registry.MODELS))}")
@@ -176,6 +177,8 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
             sets[task.protocol].update(split_by_source(task.table, run, cached, whole=task.name))
         sets[IN_DOMAIN] = with_families(sets[IN_DOMAIN], members)
         per_model[model] = {(p, name): pred for p in PROTOCOLS for name, pred in sets[p].items()}
+    say("judges: agreement and probes")
+    judges = judge_section(per_model, models, battles, config.seed)
     reference = per_model[REFERENCE_MODEL]
     rows = sort_rows(
         [
@@ -214,4 +217,5 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
         cache={"hits": cache.hits, "misses": cache.misses},
         seconds=time.perf_counter() - start,
         failures=failures,
+        judges=judges,
     )

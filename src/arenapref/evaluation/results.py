@@ -57,6 +57,7 @@ class BenchResult:
     cache: dict[str, int]
     seconds: float
     failures: list[dict[str, str]] = field(default_factory=list)
+    judges: list[dict[str, Any]] = field(default_factory=list)  # evaluation.judge_bench's section, per judge
 
     def to_dict(self) -> dict[str, Any]:
         published = [
@@ -71,6 +72,7 @@ class BenchResult:
             "published": published,
             "notes": self.notes,
             "failures": self.failures,
+            "judges": self.judges,
             "cache": self.cache,
             "seconds": self.seconds,
         }

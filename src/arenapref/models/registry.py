@@ -21,7 +21,11 @@ MODELS: dict[str, str | Factory] = {
     "longer_wins": "arenapref.models.baselines:LengthModel",
     "fast": "arenapref.models.fast:FastModel",
     "fast-multiclass": "arenapref.models.fast:FastMulticlassModel",
+    "judge": "arenapref.models.judge:JudgeModel",
+    "judge-smollm2": "arenapref.models.judge:SmolLM2Judge",
 }
+#: Models a plain `arenapref bench` skips (slow, or zero-shot judges); `arenapref bench --models NAME` runs them.
+OPT_IN = {"judge", "judge-smollm2"}
 
 
 def register(cls: type[PreferenceModel], factory: Factory | None = None) -> type[PreferenceModel]:
@@ -46,6 +50,12 @@ def model_class(name: str) -> type[PreferenceModel] | None:
         return None
     resolved = _resolve(entry)
     return resolved if isinstance(resolved, type) else None
+
+
+def default_models() -> list[str]:
+    """Registered names a plain `arenapref bench` runs: all but OPT_IN (no model module is imported to tell)."""
+    _ensure_loaded()
+    return [name for name in MODELS if name not in OPT_IN]
 
 
 def load(directory: str | Path) -> PreferenceModel:
