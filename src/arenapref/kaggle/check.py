@@ -146,14 +146,21 @@ def _run(
     kept.mkdir(exist_ok=True)
     shutil.copy2(output, kept / output.name)
     shutil.copy2(executed, kept / executed.name)
+    report = {"validation": validation, "probe": probe, "timing": timing, "seconds": seconds}
+    (kept / "check.json").write_text(json.dumps(report, indent=2) + "\n")
     return CheckResult(kept / output.name, validation, probe, timing, seconds)
 
 
 def _step(seconds: dict[str, float], name: str, progress: Callable[[str], None], cmd: list[str], env: dict) -> str:
-    progress({"venv": "creating a fresh venv", "kernel": "installing the kernel (offline)",
-              "image": "installing the packages left to Kaggle's image (offline)",
-              "resolve": "resolving the kit's install from its wheels alone (offline)",
-              "notebook": "running submit.ipynb (offline)"}[name])
+    progress(
+        {
+            "venv": "creating a fresh venv",
+            "kernel": "installing the kernel (offline)",
+            "image": "installing the packages left to Kaggle's image (offline)",
+            "resolve": "resolving the kit's install from its wheels alone (offline)",
+            "notebook": "running submit.ipynb (offline)",
+        }[name]
+    )
     started = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     seconds[name] = round(time.perf_counter() - started, 2)

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from arenapref.kaggle.modelcopy import sha256_file
 from arenapref.kaggle.errors import KitError
+from arenapref.kaggle.modelcopy import sha256_file
 
 MANIFEST_FILE = "MANIFEST.json"
 KIT_KIND = "arenapref-kaggle-kit"

@@ -24,11 +24,13 @@ KIND = "arenapref-kaggle-kit"
 
 
 def find_kit(start=None):
-    """The kit: ARENAPREF_KIT, else `start`, the working folder or a dataset under /kaggle/input holding its manifest."""
+    """The kit: ARENAPREF_KIT, else `start`, the working folder or a dataset in /kaggle/input holding its manifest."""
     if os.environ.get("ARENAPREF_KIT"):
         return Path(os.environ["ARENAPREF_KIT"])
     places = [Path(start)] if start else []
-    places += [Path.cwd(), *(p.parent for depth in ("*", "*/*", "*/*/*") for p in Path("/kaggle/input").glob(depth + "/MANIFEST.json"))]
+    places.append(Path.cwd())
+    for depth in ("*", "*/*", "*/*/*"):
+        places += sorted(p.parent for p in Path("/kaggle/input").glob(depth + "/MANIFEST.json"))
     for place in places:
         manifest = place / "MANIFEST.json"
         if manifest.is_file() and json.loads(manifest.read_text()).get("kind") == KIND:
@@ -61,7 +63,7 @@ NOTEBOOK_CELLS = [
     "from arenapref.kaggle.runtime import make_submission\n\nresult = make_submission(KIT / 'model', TEST, OUTPUT)",
 ]
 
-SCRIPT_MAIN = '''
+SCRIPT_MAIN = """
 
 def main():
     import argparse
@@ -82,7 +84,7 @@ def main():
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 
 def write_scripts(kit: Path) -> tuple[Path, Path]:
@@ -96,5 +98,7 @@ def write_scripts(kit: Path) -> tuple[Path, Path]:
     ipynb = kit / "submit.ipynb"
     nbformat.write(notebook, ipynb)
     script = kit / "submit.py"
-    script.write_text('"""arenapref submission: python submit.py [--test PATH] [--output PATH]."""\n\n' + FIND + SCRIPT_MAIN)
+    script.write_text(
+        '"""arenapref submission: python submit.py [--test PATH] [--output PATH]."""\n\n' + FIND + SCRIPT_MAIN
+    )
     return ipynb, script

@@ -47,7 +47,8 @@ def make_submission(
     write_submission(ids, proba, output)
     total_s = time.perf_counter() - started
     per_row = (read_s + predict_s) / max(len(ids), 1)
-    result = {
+    projected_s = round(load_s + per_row * project_rows, 1)
+    result: dict[str, Any] = {
         "model": model_type,
         "rows": len(ids),
         "filled": filled,
@@ -57,14 +58,14 @@ def make_submission(
         "predict_s": round(predict_s, 3),
         "total_s": round(total_s, 3),
         "projected_rows": project_rows,
-        "projected_s": round(load_s + per_row * project_rows, 1),
+        "projected_s": projected_s,
     }
     if filled:
         print(f"{filled:,} ids the reader dropped got the mean prediction")
     print(
         f"wrote {output}: {len(ids):,} rows in {total_s:.1f} s (load {load_s:.1f} s, read {read_s:.1f} s, "
         f"predict {predict_s:.1f} s, swap TTA {'on' if use_tta else 'off'}); projected for {project_rows:,} rows: "
-        f"{result['projected_s']:.0f} s ({result['projected_s'] / 60:.1f} min)"
+        f"{projected_s:.0f} s ({projected_s / 60:.1f} min)"
     )
     print("timing: " + json.dumps(result))
     return result

@@ -77,12 +77,8 @@ def resolve(own_wheel: Path, extra: str | None, target: Target, pins: list[str],
     constraints.write_text("\n".join(pins) + "\n")
     report = work / "resolve.json"
     requirement = f"arenapref{f'[{extra}]' if extra else ''} @ {own_wheel.resolve().as_uri()}"
-    _pip(
-        ["install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report), "-c", str(constraints)]
-        + target.pip_options()
-        + [requirement],
-        "resolve",
-    )
+    options = ["--dry-run", "--ignore-installed", "--quiet", "--report", str(report), "-c", str(constraints)]
+    _pip(["install", *options, *target.pip_options(), requirement], "resolve")
     return _packages(json.loads(report.read_text()))
 
 
