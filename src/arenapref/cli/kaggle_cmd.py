@@ -70,9 +70,8 @@ def pack_cmd(
     if result.left_out:
         names = ", ".join(f"{p.name} {p.version}" for p in result.left_out)
         console.print(f"left to Kaggle's image: {escape(names)}", highlight=False)
-    console.print(
-        f"wrote {escape(str(out))}: {_size(result.total_bytes)} in all; install: {m['install']}", highlight=False
-    )
+    size, install = _size(result.total_bytes), escape(m["install"])
+    console.print(f"wrote {escape(str(out))}: {size} in all; install: {install}", highlight=False)
 
 
 @kaggle_app.command("check")

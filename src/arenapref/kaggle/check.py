@@ -90,7 +90,10 @@ def check_kit(
         raise KitError(f"{kit}: built for Python {python}; run the check with a Python {python} interpreter")
     left_out = [f"{p['name']}=={p['version']}" for p in manifest.get("left_out", [])]
     if left_out and image_wheels is None:
-        raise KitError(f"{kit}: leaves {', '.join(left_out)} to Kaggle's image; pass --image-wheels DIR with them")
+        raise KitError(
+            f"{kit}: leaves {', '.join(left_out)} to Kaggle's image; pass --image-wheels DIR holding their wheels "
+            f"(e.g. pip download --no-deps -d DIR {' '.join(left_out)})"
+        )
     if not test.is_file():
         raise KitError(f"{test}: no such test file")
     kernel_wheels = ensure_kernel_wheels(kernel_wheels or default_kernel_wheels())
