@@ -152,6 +152,17 @@ def test_pack_refuses_a_model_whose_files_changed(model_dir: Path, tmp_path: Pat
     booster.write_text(booster.read_text() + "\n")
     code, text = run("kaggle", "pack", changed, "-o", tmp_path / "kit")
     assert code == 2 and "SHA-256 mismatch" in text and booster.name in text
+    assert not (tmp_path / "kit").exists()  # no half-built kit left behind
+
+
+def test_check_refuses_a_kit_built_for_another_python(kit: Path, test_csv: Path, tmp_path: Path) -> None:
+    other = tmp_path / "kit"
+    other.mkdir()
+    manifest = json.loads((kit / "MANIFEST.json").read_text())
+    manifest.update(files=[], target={**manifest["target"], "python": "3.9"})
+    (other / "MANIFEST.json").write_text(json.dumps(manifest))
+    code, text = run("kaggle", "check", other, "--test", test_csv)
+    assert code == 2 and "built for Python 3.9; run the check with a Python 3.9 interpreter" in text
 
 
 def test_check_refuses_a_kit_whose_wheels_changed(kit: Path, test_csv: Path, tmp_path: Path) -> None:

@@ -45,6 +45,23 @@ def pack(
     if kit.exists() and any(kit.iterdir()):
         raise KitError(f"{kit}: exists and is not empty; choose a new folder")
     kit.mkdir(parents=True, exist_ok=True)
+    try:
+        return _pack(model_dir, kit, target, left_out or set(), own_wheel, pin_local, extra, progress)
+    except BaseException:
+        shutil.rmtree(kit, ignore_errors=True)  # no half-built kit left behind
+        raise
+
+
+def _pack(
+    model_dir: Path,
+    kit: Path,
+    target: Target,
+    left_out: set[str],
+    own_wheel: Path | None,
+    pin_local: bool,
+    extra: str | None,
+    progress: Callable[[str], None],
+) -> PackResult:
     progress("copying the model (hashes checked)")
     meta, checked = copy_model(model_dir, kit / "model")
     model_type = str(meta.get("model"))
@@ -59,8 +76,13 @@ def pack(
         _check_own_version(own_wheel, meta)
         shutil.copy2(own_wheel, wheel_dir / own_wheel.name)
         progress(f"resolving arenapref{f'[{extra}]' if extra else ''} for CPython {target.python}")
-        packages = wh.resolve(own_wheel, extra, target, wh.local_pins() if pin_local else [], work)
-    kept, dropped = wh.prune(packages, {extra} if extra else set(), left_out or set(), target)
+        try:
+            packages = wh.resolve(own_wheel, extra, target, wh.local_pins() if pin_local else [], work)
+        except KitError as exc:
+            if pin_local and not target.matches_interpreter():
+                raise KitError(f"{exc} (versions pinned to this Python's; try --no-pin-local)") from None
+            raise
+    kept, dropped = wh.prune(packages, {extra} if extra else set(), left_out, target)
     progress(f"downloading {len(kept) - 1} wheels")
     wh.download(kept[1:], target, wheel_dir)
     write_scripts(kit)
