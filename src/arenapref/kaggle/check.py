@@ -28,6 +28,13 @@ from arenapref.kaggle.validate import validate_submission
 
 KERNEL_PACKAGE = "ipykernel"
 TIMING_MARK = "timing: "
+STEPS = {
+    "venv": "creating a fresh venv",
+    "kernel": "installing the kernel (offline)",
+    "image": "installing the packages left to Kaggle's image (offline)",
+    "resolve": "resolving the kit's install from its wheels alone (offline)",
+    "notebook": "running submit.ipynb (offline)",
+}
 
 
 @dataclass
@@ -131,6 +138,7 @@ def _run(
     _step(seconds, "resolve", progress, dry, env)
     output, executed, workdir = root / "submission.csv", root / "executed.ipynb", root / "working"
     workdir.mkdir(exist_ok=True)
+    output.unlink(missing_ok=True)  # a submission left by an earlier check must not pass for this one's
     env.update({"ARENAPREF_KIT": str(kit), "ARENAPREF_TEST": str(test), "ARENAPREF_OUTPUT": str(output)})
     if "PYTHONPATH" in os.environ:  # for the runner only: it drops it before the kernel starts
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
@@ -154,16 +162,11 @@ def _run(
     return CheckResult(kept / output.name, validation, probe, timing, seconds)
 
 
-def _step(seconds: dict[str, float], name: str, progress: Callable[[str], None], cmd: list[str], env: dict) -> str:
-    progress(
-        {
-            "venv": "creating a fresh venv",
-            "kernel": "installing the kernel (offline)",
-            "image": "installing the packages left to Kaggle's image (offline)",
-            "resolve": "resolving the kit's install from its wheels alone (offline)",
-            "notebook": "running submit.ipynb (offline)",
-        }[name]
-    )
+def _step(
+    seconds: dict[str, float], name: str, progress: Callable[[str], None], cmd: list[str], env: dict[str, str]
+) -> str:
+    """Run one step's command; its seconds recorded, its failure one KitError line (the last lines of stderr)."""
+    progress(STEPS[name])
     started = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     seconds[name] = round(time.perf_counter() - started, 2)
