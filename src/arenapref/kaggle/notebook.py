@@ -24,10 +24,9 @@ KIND = "arenapref-kaggle-kit"
 
 
 def find_kit(start=None):
-    """The kit: ARENAPREF_KIT, else `start`, the working folder or a dataset in /kaggle/input holding its manifest."""
-    if os.environ.get("ARENAPREF_KIT"):
-        return Path(os.environ["ARENAPREF_KIT"])
+    """The first of `start`, ARENAPREF_KIT, the working folder and /kaggle/input's datasets holding a kit manifest."""
     places = [Path(start)] if start else []
+    places += [Path(os.environ["ARENAPREF_KIT"])] if os.environ.get("ARENAPREF_KIT") else []
     places.append(Path.cwd())
     for depth in ("*", "*/*", "*/*/*"):
         places += sorted(p.parent for p in Path("/kaggle/input").glob(depth + "/MANIFEST.json"))
