@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, default=Path("bench/cache/kaggle_scale.csv"), help="built if absent")
     parser.add_argument("--rows", type=int, default=57477)
     parser.add_argument("--train-rows", type=int, default=10_000, help="rows the fast model is trained on")
+    parser.add_argument("--model-dir", type=Path, default=None, help="pack this model instead of training one")
     parser.add_argument("--out", type=Path, default=Path("out/kaggle_kit"))
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).parent))
@@ -55,12 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"test file: {test} ({len(raw):,} rows, {test.stat().st_size / 2**20:.1f} MiB)")
     del raw
 
-    started = time.perf_counter()
-    train, _ = read_battles(path)
-    model_dir = work / "fast"
-    create("fast").fit(train.iloc[: args.train_rows].reset_index(drop=True)).save(model_dir)
-    del train
-    console.print(f"trained fast on {args.train_rows:,} rows in {time.perf_counter() - started:.1f} s")
+    model_dir = args.model_dir or work / "fast"
+    if args.model_dir is None:
+        started = time.perf_counter()
+        train, _ = read_battles(path)
+        create("fast").fit(train.iloc[: args.train_rows].reset_index(drop=True)).save(model_dir)
+        del train
+        console.print(f"trained fast on {args.train_rows:,} rows in {time.perf_counter() - started:.1f} s")
 
     started = time.perf_counter()
     kit = pack(model_dir, work / "kit", make_target())
@@ -71,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     battles, _ = read_battles(test)
     write_submission(battles["id"], model.predict_proba(battles), work / "baseline.csv")
     baseline_s = time.perf_counter() - started
+    console.print(f"baseline: {baseline_s:.1f} s")
     del battles, model
 
     started = time.perf_counter()
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     timing = result.timing
     report = {
         "rows": timing["rows"],
-        "train_rows": args.train_rows,
+        "train_rows": args.train_rows if args.model_dir is None else None,
         "kit_mib": kit.total_bytes / 2**20,
         "wheels_mib": kit.manifest["wheels_bytes"] / 2**20,
         "model_mib": kit.manifest["model"]["bytes"] / 2**20,

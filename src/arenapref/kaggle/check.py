@@ -106,7 +106,7 @@ def check_kit(
     kernel_wheels = ensure_kernel_wheels(kernel_wheels or default_kernel_wheels())
     offline = offline_prefix()
     with tempfile.TemporaryDirectory(prefix="arenapref-check-") as tmp:
-        root = Path(work or tmp)
+        root = Path(work or tmp).resolve()
         root.mkdir(parents=True, exist_ok=True)
         return _run(kit, test, root, manifest, offline, kernel_wheels, image_wheels, left_out, progress)
 

@@ -84,6 +84,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--timeout", type=int, default=6 * 3600)
     args = parser.parse_args()
+    args.kernel_python = str(Path(args.kernel_python).resolve())  # the kernel starts in --workdir
     import nbclient  # noqa: F401  (imported before PYTHONPATH goes, so the kernel sees only its own venv)
 
     os.environ.pop("PYTHONPATH", None)
@@ -91,9 +92,9 @@ def main() -> None:
         probe = run(args.notebook, args.executed, args.kernel_python, args.workdir, args.timeout)
     except Exception as exc:  # the cell's error, reported by the parent as one line
         last = (str(exc).strip().splitlines() or [""])[-1]
-        print(f"notebook failed: {type(exc).__name__}: {last}", file=sys.stderr)
-        sys.exit(1)
-    print(PROBE_MARK + json.dumps(probe))
+        print(f"notebook failed: {type(exc).__name__}: {last}", file=sys.stderr, flush=True)
+        os._exit(1)  # a kernel that failed to start can leave a thread that would keep this process alive
+    print(PROBE_MARK + json.dumps(probe), flush=True)
 
 
 if __name__ == "__main__":
