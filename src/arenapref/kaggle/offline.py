@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--timeout", type=int, default=6 * 3600)
     args = parser.parse_args()
-    args.kernel_python = str(Path(args.kernel_python).resolve())  # the kernel starts in --workdir
+    args.kernel_python = os.path.abspath(args.kernel_python)  # the kernel starts in --workdir (no symlinks resolved)
     import nbclient  # noqa: F401  (imported before PYTHONPATH goes, so the kernel sees only its own venv)
 
     os.environ.pop("PYTHONPATH", None)
