@@ -1,0 +1,58 @@
+"""MANIFEST.json: what a kit holds (wheels, model files, scripts) with sizes and SHA-256, and its checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from arenapref.kaggle.errors import KitError
+from arenapref.kaggle.modelcopy import sha256_file
+
+MANIFEST_FILE = "MANIFEST.json"
+KIT_KIND = "arenapref-kaggle-kit"
+KIT_FORMAT = 1
+
+
+def file_records(kit: Path, folder: str) -> list[dict[str, Any]]:
+    """{path, bytes, sha256} of every file under kit/folder, paths relative to the kit, sorted."""
+    return [
+        {"path": path.relative_to(kit).as_posix(), "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+        for path in sorted((kit / folder).rglob("*"))
+        if path.is_file()
+    ]
+
+
+def write_manifest(kit: Path, manifest: dict[str, Any]) -> Path:
+    path = kit / MANIFEST_FILE
+    path.write_text(json.dumps({"kind": KIT_KIND, "format": KIT_FORMAT, **manifest}, indent=2) + "\n")
+    return path
+
+
+def read_manifest(kit: Path) -> dict[str, Any]:
+    path = kit / MANIFEST_FILE
+    if not path.is_file():
+        raise KitError(f"{kit}: not an arenapref kit ({MANIFEST_FILE} missing)")
+    try:
+        manifest: dict[str, Any] = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise KitError(f"{path}: unreadable ({exc})") from None
+    if manifest.get("kind") != KIT_KIND:
+        raise KitError(f"{path}: not an arenapref kit manifest (kind {manifest.get('kind')!r})")
+    return manifest
+
+
+def verify_kit(kit: Path) -> dict[str, Any]:
+    """The manifest, after checking that every file it lists is there with its size and SHA-256."""
+    manifest = read_manifest(kit)
+    for record in manifest["files"]:
+        path = kit / record["path"]
+        if not path.is_file():
+            raise KitError(f"{kit}: {record['path']} is listed in {MANIFEST_FILE} but missing")
+        if path.stat().st_size != record["bytes"] or sha256_file(path) != record["sha256"]:
+            raise KitError(f"{path}: differs from {MANIFEST_FILE} (size or SHA-256)")
+    return manifest
+
+
+def total_bytes(records: list[dict[str, Any]]) -> int:
+    return sum(int(r["bytes"]) for r in records)
