@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from fastapi import FastAPI, Query
@@ -16,7 +16,7 @@ from fastapi_offline import FastAPIOffline
 
 from arenapref import __version__
 from arenapref.models import registry
-from arenapref.models.base import ModelDirError, PreferenceModel, read_meta
+from arenapref.models.base import PreferenceModel, read_meta
 from arenapref.serve.body_limit import BodyLimitMiddleware
 from arenapref.serve.errors import install_error_handlers
 from arenapref.serve.schemas import BatchIn, BatchOut, BattleIn, ErrorOut, Health, Limits, ModelInfo, Prediction
@@ -33,19 +33,17 @@ REASONS = Query(True, description="Return the top feature contributions (where t
 
 
 def load_model(directory: str | Path) -> tuple[PreferenceModel, dict[str, Any]]:
-    """The model of a directory and its metadata (without the model's state, but with its training summary when
-    the state has one); any failure becomes a ModelDirError."""
+    """The model of a directory and the metadata the API shows: name, version, training summary, and the names
+    (never the server's paths) of the files it was trained on; any failure becomes a ModelDirError."""
+    model = registry.load(directory)
     meta = read_meta(directory)
-    try:
-        model = registry.load(directory)
-    except ModelDirError:
-        raise
-    except Exception as exc:
-        raise ModelDirError(f"{directory}: cannot load model ({type(exc).__name__}: {exc})") from exc
-    public = {k: v for k, v in meta.items() if k != "state"}
+    public: dict[str, Any] = {k: meta[k] for k in ("model", "arenapref_version") if k in meta}
+    trained_on = meta.get("trained_on")
+    if isinstance(trained_on, list):
+        public["trained_on"] = [PurePath(str(path)).name for path in trained_on]
     state = meta.get("state")
     if isinstance(state, dict) and isinstance(state.get("training"), dict):
-        public.setdefault("training", state["training"])  # rows, data hash, sources: small and worth showing
+        public["training"] = state["training"]  # rows, data hash, sources: small and worth showing
     return model, public
 
 
@@ -55,7 +53,7 @@ def create_app(model: str | Path | PreferenceModel, settings: ServeSettings | No
     if isinstance(model, PreferenceModel):
         directory, meta = None, {"model": model.name, "arenapref_version": __version__}
     else:
-        directory = str(model)
+        directory = Path(model).name  # the folder's name: the server's paths stay private
         model, meta = load_model(model)
     service = PredictionService(model, settings)
     info = ModelInfo(
