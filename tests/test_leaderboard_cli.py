@@ -51,7 +51,7 @@ def test_copilot_arena_leaderboard_runs_and_refuses_a_tie_model(monkeypatch, cap
     code, text = run(monkeypatch, capsys, "leaderboard", data_dir / "copilot-arena", "-o", tmp_path, *FAST)
     assert code == 0, text
     assert len(pd.read_csv(tmp_path / "leaderboard.csv")) >= 5
-    assert "battles not used: unlabelled" in text or "battles not used: no model names" in text
+    assert "not used: unlabelled" in text or "not used: no model names" in text
     code, text = run(monkeypatch, capsys, "leaderboard", data_dir / "copilot-arena", "--ties", "davidson", *FAST)
     assert code == 2 and "needs ties" in text and "Traceback" not in text
 
