@@ -78,6 +78,7 @@ def create_app(model: str | Path | PreferenceModel, settings: ServeSettings | No
         description="Which of two chatbot responses will a person prefer? P(A wins), P(B wins), P(tie) and reasons.",
     )
     app.state.info = info
+    document_limits(app, settings)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
@@ -116,6 +117,24 @@ def create_app(model: str | Path | PreferenceModel, settings: ServeSettings | No
         return BatchOut(predictions=service.predict(batch.battles, reasons))
 
     return app
+
+
+def document_limits(app: FastAPI, settings: ServeSettings) -> None:
+    """Put this server's limits into its OpenAPI schema, so that a request the schema allows is one it accepts
+    (the per-field character limit is summed over turns, which JSON Schema cannot say: it is in the description)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            components = schema["components"]["schemas"]
+            components["BatchIn"]["properties"]["battles"]["maxItems"] = settings.max_batch
+            components["BattleIn"]["description"] += (
+                f" At most {settings.max_chars:,} characters per text field (all turns together)."
+            )
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_from_environment() -> FastAPI:
