@@ -48,6 +48,7 @@ def test_the_schema_documents_the_statuses_the_api_returns(client: TestClient) -
 
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
+from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: E402
 
 #: The body and text limits stay out of the generated requests' way (texts of up to 100,000 characters); the batch
 #: limit is in the schema (maxItems), so schemathesis generates batches the server accepts and ones it must refuse.
@@ -55,6 +56,9 @@ FUZZ_LIMITS = ServeSettings(max_body_bytes=20_000_000, max_batch=4, max_chars=10
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", create_app(LengthModel(), FUZZ_LIMITS))
 
 
+#: Checks that cannot hold for an operation, and why: any bytes are a schema-valid file, but only bytes in a format
+#: arenapref reads are battles (the rest get 422 naming the reason), which JSON Schema cannot express.
+EXCLUDED = {"POST /v1/predict/file": [positive_data_acceptance]}
 OPERATIONS = {result.ok().label: result.ok() for result in SCHEMA.get_all_operations()}
 
 
@@ -67,7 +71,7 @@ def test_api_conforms_to_its_schema(label: str) -> None:
     @given(OPERATIONS[label].as_strategy())
     @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
     def check(case: schemathesis.Case) -> None:
-        calls.append(case.call_and_validate())
+        calls.append(case.call_and_validate(excluded_checks=EXCLUDED.get(label, [])))
 
     check()
     assert calls

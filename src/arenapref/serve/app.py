@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path, PurePath
 from typing import Any
 
-from fastapi import FastAPI, Query
+import numpy as np
+from fastapi import FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from arenapref import __version__
+from arenapref.data.errors import DataError
+from arenapref.data.report import ReadReport
 from arenapref.models import registry
 from arenapref.models.base import PreferenceModel, read_meta
 from arenapref.serve.body_limit import BodyLimitMiddleware
 from arenapref.serve.errors import install_error_handlers
 from arenapref.serve.schemas import BatchIn, BatchOut, BattleIn, ErrorOut, Health, Limits, ModelInfo, Prediction
-from arenapref.serve.service import PredictionService
+from arenapref.serve.service import InputLimitError, PredictionService
 from arenapref.serve.settings import ENV_SETTINGS, ServeSettings
 
 STATIC = Path(__file__).parent / "static"
@@ -29,6 +34,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text}
     for code, text in ((413, "Body too large"), (422, "Malformed or over-limit input"), (500, "Internal error"))
 }
+FILE = {"type": "string", "format": "binary", "description": "The file's bytes, as saved (any readable format)."}
 REASONS = Query(True, description="Return the top feature contributions (where the model gives them).")
 
 
@@ -116,7 +122,41 @@ def create_app(model: str | Path | PreferenceModel, settings: ServeSettings | No
         service.check_limits(batch.battles, "body.battles.{i}.")
         return BatchOut(predictions=service.predict(batch.battles, reasons))
 
+    @app.post(
+        "/v1/predict/file",
+        response_class=Response,
+        responses={**ERRORS, 200: {"content": {"text/csv": {}}, "description": "Kaggle submission CSV"}},
+        openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {"schema": FILE}}}},
+        tags=["predict"],
+    )
+    async def predict_file(request: Request) -> PlainTextResponse:
+        """Score a whole file of battles sent as the body (any format `arenapref predict` reads: Kaggle CSV,
+        JSONL, parquet...); the answer is Kaggle's submission CSV, ids and order kept. Rows that cannot be read are
+        left out and counted in the X-Rows-Read / X-Rows-Kept headers."""
+        payload = await request.body()
+        text, report = await run_in_threadpool(submission_of_file, model, payload)
+        headers = {"X-Rows-Read": str(report.rows_read), "X-Rows-Kept": str(report.rows_kept)}
+        return PlainTextResponse(text, media_type="text/csv", headers=headers)
+
     return app
+
+
+def submission_of_file(model: PreferenceModel, payload: bytes) -> tuple[str, ReadReport]:
+    """The Kaggle submission CSV of a file's battles and the read report; unreadable input is a 422 naming why."""
+    from arenapref.data.io import read_battles
+    from arenapref.data.submission import write_submission
+
+    with tempfile.TemporaryDirectory(prefix="arenapref-upload-") as folder:
+        path = Path(folder) / "battles"
+        path.write_bytes(payload)
+        try:
+            battles, report = read_battles(path)
+        except DataError as exc:
+            where = "" if exc.row is None else f"row {exc.row}: "
+            raise InputLimitError([("body", f"{where}{exc.message}")]) from None
+        proba = model.predict_proba(battles) if len(battles) else np.zeros((0, 3))
+        out = write_submission(battles["id"], proba, Path(folder) / "submission.csv")
+        return out.read_text(encoding="utf-8"), report
 
 
 def document_limits(app: FastAPI, settings: ServeSettings) -> None:
