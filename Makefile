@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA ?= ../shared/data
 OUT ?= out
 
-.PHONY: venv demo test bench lint clean
+.PHONY: venv demo test browser bench lint clean
 
 venv: $(STAMP)
 
@@ -24,8 +24,24 @@ demo: venv
 	$(BIN)/arenapref data inspect $(DATA)
 	$(BIN)/arenapref bench --data $(DATA) --quick --out $(OUT)/bench-quick
 
-test: venv
+test: venv browser
 	$(BIN)/pytest -q
+
+# The browser tests drive Debian's chromium through chromium-driver: installed here when missing (as root, or with
+# sudo without a password); when that is impossible, one line says why and make stops before the tests.
+CHROMIUM ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+browser:
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else \
+	  echo "make test: the browser tests need chromium and chromium-driver (Debian packages) and this user cannot install them (not root, no sudo): install them, then run make test again" >&2; exit 1; fi; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "make test: the browser tests need chromium and chromedriver at $(CHROMIUM) and $(CHROMEDRIVER), and there is no apt-get here to install them" >&2; exit 1; fi; \
+	echo "installing chromium and chromium-driver for the browser tests (apt-get)"; log=$$(mktemp); \
+	($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver) >$$log 2>&1 \
+	  || { echo "make test: apt-get could not install chromium and chromium-driver, which the browser tests need: $$(grep -E '^(E|W):' $$log | tail -1)" >&2; exit 1; }; \
+	[ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ] \
+	  || { echo "make test: chromium-driver installed but $(CHROMIUM) or $(CHROMEDRIVER) is still missing" >&2; exit 1; }
 
 bench: venv
 	$(BIN)/arenapref bench --data $(DATA) --out $(OUT)/bench

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -51,7 +52,7 @@ def test_copilot_arena_leaderboard_runs_and_refuses_a_tie_model(monkeypatch, cap
     code, text = run(monkeypatch, capsys, "leaderboard", data_dir / "copilot-arena", "-o", tmp_path, *FAST)
     assert code == 0, text
     assert len(pd.read_csv(tmp_path / "leaderboard.csv")) >= 5
-    assert "battles not used: unlabelled" in text or "battles not used: no model names" in text
+    assert "not used: unlabelled" in text or "not used: no model names" in text
     code, text = run(monkeypatch, capsys, "leaderboard", data_dir / "copilot-arena", "--ties", "davidson", *FAST)
     assert code == 2 and "needs ties" in text and "Traceback" not in text
 
@@ -69,13 +70,18 @@ def test_vicuna80_ranks_gpt4_first_and_bard_last(monkeypatch, capsys, data_dir: 
     battles, _ = read_battles(data_dir / "vicuna80" / "vicuna80_human_pairwise.jsonl")
     rates = model_win_rates(battles).set_index("model")["win rate"]
     assert round(rates["gpt4"], 2) == 0.71 and round(rates["bard"], 2) == 0.39
-    args = ("leaderboard", data_dir / "vicuna80", "-o", tmp_path, "--pair", "gpt4", "bard", "--no-style", *FAST)
+    pairs = ("--pair", "gpt4,bard", "--pair", "bard, gpt35")  # several pairs, spaces allowed
+    args = ("leaderboard", data_dir / "vicuna80", "-o", tmp_path, *pairs, "--no-style", *FAST)
     code, text = run(monkeypatch, capsys, *args)
     assert code == 0, text
     table = pd.read_csv(tmp_path / "leaderboard.csv")
     assert table["model"].iloc[0] == "gpt4" and table["model"].iloc[-1] == "bard"
     assert table["rank"].iloc[0] == 1 and (table["rank"].iloc[1:] > 1).all()  # gpt4's interval clears every other
-    assert "predicted: gpt4 wins 0.7" in text
+    assert "predicted: gpt4 wins 0.7" in text and "predicted: bard wins 0.4" in text
+    monkeypatch.setenv("COLUMNS", "200")
+    assert re.search(r"--pair +A,B +Print", run(monkeypatch, capsys, "leaderboard", "--help")[1])
+    code, text = run(monkeypatch, capsys, "leaderboard", data_dir / "vicuna80", "--pair", "gpt4", *FAST)
+    assert code == 2 and "expected two model names as A,B, got 'gpt4'" in text
 
 
 def test_anchor_fixes_a_named_model(monkeypatch, capsys, data_dir: Path, tmp_path: Path):

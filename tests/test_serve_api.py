@@ -59,7 +59,7 @@ def test_healthz(client: TestClient) -> None:
 
 def test_model_metadata_from_directory(prior_dir: Path) -> None:
     info = TestClient(create_app(prior_dir, LIMITS)).get("/v1/model").json()
-    assert info["name"] == "prior" and info["directory"] == str(prior_dir)
+    assert info["name"] == "prior" and info["directory"] == prior_dir.name
     assert info["explains"] is False
     assert info["metadata"]["model"] == "prior" and "state" not in info["metadata"]
     assert info["limits"] == {"max_body_bytes": 20_000, "max_batch": 4, "max_chars": 1_000}
@@ -274,7 +274,9 @@ def test_missing_model_directory_stops_start_up(tmp_path: Path) -> None:
 def test_broken_model_directories_stop_start_up(tmp_path: Path, prior_dir: Path) -> None:
     unknown = tmp_path / "unknown"
     unknown.mkdir()
-    (unknown / "model.json").write_text(json.dumps({"model": "no-such-model", "state": {}}))
+    (unknown / "model.json").write_text(
+        json.dumps({"model": "no-such-model", "arenapref_version": "0.1.0", "state": {}})
+    )
     with pytest.raises(ModelDirError, match="unknown model type 'no-such-model'"):
         create_app(unknown)
     broken = tmp_path / "broken"

@@ -52,7 +52,9 @@ def test_bad_model_directory_is_one_red_line_and_exit_2(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    (tmp_path / "model.json").write_text(json.dumps({"model": "no-such-model", "state": {}}))
+    (tmp_path / "model.json").write_text(
+        json.dumps({"model": "no-such-model", "arenapref_version": "0.1.0", "state": {}})
+    )
     monkeypatch.setattr(sys, "argv", ["arenapref", "serve", str(tmp_path / directory), "--workers", workers])
     with pytest.raises(SystemExit) as stopped:
         main()

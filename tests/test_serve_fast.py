@@ -40,7 +40,7 @@ def unseen() -> list[dict[str, object]]:
 
 def test_model_metadata(client: TestClient, model_dir: Path) -> None:
     info = client.get("/v1/model").json()
-    assert info["name"] == "fast" and info["explains"] is True and info["directory"] == str(model_dir)
+    assert info["name"] == "fast" and info["explains"] is True and info["directory"] == model_dir.name
     assert "state" not in info["metadata"]
     assert info["metadata"]["training"]["rows"] == 400 and len(info["metadata"]["training"]["sha256"]) == 64
 

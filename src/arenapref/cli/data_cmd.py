@@ -104,7 +104,8 @@ def inspect(
 ) -> None:
     """Format found, rows, labels, turns, length statistics (characters) and the repair report of each file."""
     results = read_all(files, fmt, strict)
-    for table in stats_tables(results):
+    tables = [(df, report) for df, report in results if len(df)]  # an empty table is its report line alone
+    for table in stats_tables(tables) if tables else ():
         console.print(table)
     for _, report in results:
         console.print("\n".join(report.lines()), highlight=False, markup=False)

@@ -65,6 +65,9 @@ def predict(
     file: Path = typer.Argument(..., help="Battles to predict (labels and model names not needed)."),
     out: Path = typer.Option(Path("submission.csv"), "--out", "-o", help="Kaggle submission CSV to write."),
     fmt: str | None = typer.Option(None, "--format", help="Force the input format."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Refuse input with any unreadable row (Kaggle rejects a submission missing ids)."
+    ),
 ) -> None:
     """Write P(A wins), P(B wins), P(tie) per battle in Kaggle's submission format, ids and row order kept."""
     from arenapref.data.io import read_battles
@@ -72,13 +75,37 @@ def predict(
     from arenapref.models import registry
 
     started = time.perf_counter()
+    check_writable(out)
     model = registry.load(model_dir)
     battles, report = read_battles(file, fmt)
     _print_reports([report])
+    if strict and report.rows_dropped:
+        reason, ids = next(iter(report.dropped.items()))
+        raise DataError(str(file), f"--strict: {report.rows_dropped} row(s) dropped; first: {ids[0]}: {reason}")
     proba = predict_in_batches(model, battles)
-    write_submission(battles["id"], proba, out)
+    try:
+        write_submission(battles["id"], proba, out)
+    except OSError as exc:
+        raise DataError(str(out), f"cannot write the submission: {exc.strerror or exc}") from None
     seconds = time.perf_counter() - started
-    console.print(f"wrote {escape(str(out))}: {len(battles):,} rows in {seconds:.1f} s", highlight=False)
+    missing = (
+        f"; {report.rows_dropped:,} input row(s) dropped, so {report.rows_dropped:,} id(s) missing from the output"
+        if report.rows_dropped
+        else "; no id missing"
+    )
+    console.print(
+        f"wrote {escape(str(out))}: {len(battles):,} of {report.rows_read:,} rows in {seconds:.1f} s{missing}",
+        highlight=False,
+    )
+
+
+def check_writable(out: Path) -> None:
+    """DataError naming `out` when a file cannot be written there (a folder, or a path under a file)."""
+    if out.is_dir():
+        raise DataError(str(out), "is a folder; give a file name for the submission, e.g. submission.csv")
+    blocking = next((parent for parent in out.parents if parent.exists() and not parent.is_dir()), None)
+    if blocking is not None:
+        raise DataError(str(out), f"cannot create it: {blocking} is a file, not a folder")
 
 
 def predict_in_batches(model: PreferenceModel, battles: pd.DataFrame, batch: int = PREDICT_BATCH) -> np.ndarray:

@@ -80,7 +80,9 @@ def leaderboard(
     rounds: int = typer.Option(1000, "--rounds", min=0, help="Bootstrap rounds for the 95% intervals (0: none)."),
     anchor: str | None = typer.Option(None, "--anchor", help="Model fixed at --anchor-rating (default: the mean)."),
     anchor_rating: float = typer.Option(1000.0, "--anchor-rating", help="Rating of the anchor (or of the mean)."),
-    pair: tuple[str, str] | None = typer.Option(None, "--pair", help="Print predicted probabilities of two models."),
+    pair: list[str] | None = typer.Option(
+        None, "--pair", metavar="A,B", help="Print predicted probabilities of two models (repeat for more pairs)."
+    ),
     top: int = typer.Option(25, "--top", min=2, help="Models shown in the pairwise matrices."),
     seed: int = typer.Option(0, "--seed"),
     jobs: int = typer.Option(1, "--jobs", help="Processes for the bootstrap (-1: all cores; see bench)."),
@@ -93,23 +95,31 @@ def leaderboard(
 
     if ties not in TIE_MODELS:
         raise typer.BadParameter(f"{ties!r} is not one of {', '.join(TIE_MODELS)}", param_hint="--ties")
+    pairs = [parse_pair(text) for text in pair or []]
     battles, skipped = rating_battles(read_inputs(files, fmt))
     notes = [f"left out {line}" for line in skipped]
     try:
         board = build_leaderboard(battles, style=style, top=top, notes=notes, kind=ties, rounds=rounds, anchor=anchor,
                                   anchor_rating=anchor_rating, seed=seed, n_jobs=jobs)  # fmt: skip
-        if pair is not None:
-            probs = board.plain.predict(*pair)
+        predicted = [(a, b, board.plain.predict(a, b)) for a, b in pairs]
     except ValueError as exc:
         raise DataError(", ".join(map(str, files)), str(exc)) from None
     console.print(rich_output(board))
-    if pair is not None:
+    for a, b, probs in predicted:
         tie = f", tie {probs[2]:.3f}" if ties != "bt" else " (bt: a tie counts half)"
-        console.print(f"predicted: {escape(pair[0])} wins {probs[0]:.3f}, {escape(pair[1])} wins {probs[1]:.3f}{tie}")
+        console.print(f"predicted: {escape(a)} wins {probs[0]:.3f}, {escape(b)} wins {probs[1]:.3f}{tie}")
     if out is not None:
         written = write_leaderboard(board, out)
         console.print(f"wrote {len(written)} files to {escape(str(out))}: " + ", ".join(p.name for p in written),
                       highlight=False)  # fmt: skip
+
+
+def parse_pair(text: str) -> tuple[str, str]:
+    """`A,B` as two model names."""
+    names = [name.strip() for name in text.split(",")]
+    if len(names) != 2 or not all(names):
+        raise typer.BadParameter(f"expected two model names as A,B, got {text!r}", param_hint="--pair")
+    return names[0], names[1]
 
 
 def register(app: typer.Typer) -> None:

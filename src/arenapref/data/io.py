@@ -68,7 +68,10 @@ def read_battles(
     report.format = found.name
     battles = found.convert(raw, report, source or source_name(path))
     if report.rows_read and not report.rows_kept:
-        reasons = "; ".join(report.dropped)
+        first = list(report.dropped.items())[:3]
+        reasons = "; ".join(f"{ids[0]}{f' and {len(ids) - 1} more' if len(ids) > 1 else ''}: {r}" for r, ids in first)
+        if len(report.dropped) > len(first):
+            reasons += f"; {len(report.dropped) - len(first)} other reasons"
         raise DataError(str(path), f"no row could be read ({reasons})")
     return battles, report
 

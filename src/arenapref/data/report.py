@@ -56,8 +56,10 @@ class ReadReport:
 
     def lines(self) -> list[str]:
         """Human-readable summary lines."""
+        empty = " (empty table: no battles)" if self.rows_read == 0 else ""
         out = [
             f"{self.path} [{self.format}]: read {self.rows_read}, kept {self.rows_kept}, dropped {self.rows_dropped}"
+            + empty
         ]
         out += [f"  repaired: {kind}: {n}" for kind, n in sorted(self.repairs.items())]
         for reason, ids in self.dropped.items():

@@ -29,7 +29,7 @@ def label_counts(df: pd.DataFrame) -> dict[str, int]:
 
 def turn_counts(df: pd.DataFrame) -> dict[str, float]:
     """Single- and multi-turn rows, mean and max turns."""
-    turns = df["prompt"].str.len().fillna(0)
+    turns = df["prompt"].map(len, na_action="ignore").fillna(0)
     return {
         "single_turn": int((turns == 1).sum()),
         "multi_turn": int((turns > 1).sum()),

@@ -21,8 +21,10 @@ class FieldError(ValueError):
 
 def parse_json_list(text: Any, report: ReadReport) -> Turns:
     """A JSON list of strings (Kaggle's prompt/response fields) as turns; repairs broken escapes."""
-    if not isinstance(text, str):
+    if text is None or (isinstance(text, float) and text != text):
         raise FieldError("missing value")
+    if not isinstance(text, str):
+        raise FieldError(f"expected a JSON list of strings as text, got {type(text).__name__}")
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -33,7 +35,7 @@ def parse_json_list(text: Any, report: ReadReport) -> Turns:
             try:
                 value = json.loads(fixed)
             except json.JSONDecodeError as exc:
-                raise FieldError(f"invalid JSON list ({exc.msg} at char {exc.pos})") from None
+                raise FieldError(f"invalid JSON list: {exc}") from None
             report.repair("broken backslash escape fixed")
     if isinstance(value, str):
         report.repair("bare string wrapped as one turn")

@@ -51,12 +51,14 @@ from arenapref.data.swap import MIRROR
 from arenapref.features.builder import FeatureBuilder, FeatureConfig
 from arenapref.features.pair import FeatureMatrix
 from arenapref.models.base import ModelDirError, PreferenceModel, Reason
+from arenapref.models.booster_text import load_booster
 from arenapref.models.boosting import BoostParams, HeadFit, fit_concurrently, fit_head
 from arenapref.models.explanation import top_reasons
+from arenapref.models.fast_state import FittedFastState
+from arenapref.models.manifest import check
 from arenapref.models.model_dir import (
     check_version,
     read_checked,
-    require,
     sha256_text,
     training_data_hash,
     write_checked,
@@ -388,31 +390,35 @@ class FastModel(PreferenceModel):
 
     @classmethod
     def from_state(cls, state: dict[str, Any], directory: Path) -> FastModel:
-        """Rebuild a saved model, refusing a directory whose files, versions or feature layout do not match."""
-        require(state, ("params", "arenapref_version", "lightgbm_version", "feature_names", "boosters"), directory)
-        check_version("arenapref", state["arenapref_version"], __version__, directory)
-        check_version("LightGBM", state["lightgbm_version"], lgb.__version__, directory, parts=1)
-        model = cls(**state["params"])
+        """Rebuild a saved model, refusing a directory whose state, files, versions or feature layout do not match."""
+        saved = check(FittedFastState, state, directory, prefix=("state",))
+        check_version("arenapref", saved.arenapref_version, __version__, directory)
+        check_version("LightGBM", saved.lightgbm_version, lgb.__version__, directory, parts=1)
         try:
-            model.builder = FeatureBuilder.from_state(json.loads(read_checked(directory, state["features_file"])))
-        except (ValueError, KeyError) as exc:
+            model = cls(**saved.params.kwargs())
+        except ValueError as exc:
+            raise ModelDirError(f"{directory}: state.params: {exc}") from None
+        try:
+            features = json.loads(read_checked(directory, saved.features_file.model_dump()))
+            model.builder = FeatureBuilder.from_state(features)
+        except (ValueError, KeyError, TypeError) as exc:
             raise ModelDirError(f"{directory}: feature settings unusable ({exc})") from None
-        names = list(state["feature_names"])
+        names = saved.feature_names
         if model.builder.names != names:
             raise ModelDirError(f"{directory}: {FEATURES_FILE} does not build the features the model was trained on")
-        for head, record in state["boosters"].items():
-            booster = lgb.Booster(model_str=read_checked(directory, record))
+        for head, record in saved.boosters.items():
+            booster = load_booster(read_checked(directory, record.model_dump()), f"{directory}/{record.file}")
             if booster.num_feature() != len(names) or booster.feature_name() != names:
                 raise ModelDirError(
-                    f"{directory}: {record['file']} expects {booster.num_feature()} features, "
+                    f"{directory}: {record.file} expects {booster.num_feature()} features, "
                     f"the feature settings build {len(names)} (names differ)"
                 )
             model.boosters[head] = booster
-        model.temperatures = {k: float(v) for k, v in state["temperatures"].items()}
-        model.length_weight = float(state.get("length_weight", 0.0))
+        model.temperatures = dict(saved.temperatures)
+        model.length_weight = saved.length_weight
         if model.length_weight and LENGTH_FEATURE not in names:
             raise ModelDirError(f"{directory}: the length prior needs the feature {LENGTH_FEATURE!r}")
-        model.training = state.get("training", {})
+        model.training = saved.training
         return model
 
     def _stage(self, message: str) -> None:

@@ -26,14 +26,21 @@ def write_checked(directory: Path, name: str, text: str) -> dict[str, str]:
 
 
 def read_checked(directory: Path, record: dict[str, str]) -> str:
-    """The text of a recorded artefact; ModelDirError when it is missing or its hash differs."""
-    path = Path(directory) / record["file"]
+    """The text of a recorded artefact; ModelDirError when its path leaves the folder, it is missing, its hash
+    (checked on the bytes, before decoding) differs, or it is not UTF-8."""
+    root = Path(directory).resolve()
+    path = (root / record["file"]).resolve()
+    if not path.is_relative_to(root):
+        raise ModelDirError(f"{directory}: file {record['file']!r} lies outside the model folder")
     if not path.is_file():
         raise ModelDirError(f"{directory}: missing file {record['file']}")
-    text = path.read_text(encoding="utf-8")
-    if sha256_text(text) != record["sha256"]:
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != record["sha256"]:
         raise ModelDirError(f"{path}: contents changed since the model was saved (SHA-256 mismatch)")
-    return text
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelDirError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def training_data_hash(battles: pd.DataFrame) -> str:

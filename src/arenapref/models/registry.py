@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from arenapref.models.base import ModelDirError, PreferenceModel, read_meta
+from arenapref.models.manifest import Manifest, check
 
 Factory = Callable[[], PreferenceModel]
 
@@ -59,13 +60,18 @@ def default_models() -> list[str]:
 
 
 def load(directory: str | Path) -> PreferenceModel:
-    """Load any saved model directory; checks live in each class's from_state."""
-    meta = read_meta(directory)
-    name = meta.get("model")
-    cls = model_class(name) if isinstance(name, str) else None
+    """Load any saved model directory: model.json checked against its schema (here the envelope, in each class's
+    from_state its state); any failure to load becomes a ModelDirError, so predict and serve refuse alike."""
+    meta = check(Manifest, read_meta(directory), directory)
+    cls = model_class(meta.model)
     if cls is None:
-        raise ModelDirError(f"{directory}: unknown model type {name!r}")
-    return cls.from_state(meta["state"], Path(directory))
+        raise ModelDirError(f"{directory}: unknown model type {meta.model!r}")
+    try:
+        return cls.from_state(meta.state, Path(directory))
+    except ModelDirError:
+        raise
+    except Exception as exc:
+        raise ModelDirError(f"{directory}: cannot load model ({type(exc).__name__}: {exc})") from exc
 
 
 def _resolve(entry: str | Factory) -> Factory:

@@ -9,6 +9,8 @@ from scipy.special import expit, log_expit
 
 #: Search range of log T (T from about 0.05 to 20).
 _LOG_T_BOUNDS = (-3.0, 3.0)
+#: The temperatures a fit can return (a saved model holding another one is refused on load).
+TEMPERATURE_RANGE = (float(np.exp(_LOG_T_BOUNDS[0])), float(np.exp(_LOG_T_BOUNDS[1])))
 
 
 def fit_binary_temperature(margin: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None) -> float:

@@ -1,5 +1,7 @@
 """Style control's covariates: normalised A-B differences of length, markdown headers, list items and bold spans,
-each scaled to unit standard deviation (not centred), as in LMSYS's "Does style matter?" analysis."""
+each scaled to unit standard deviation (not centred), as in LMSYS's "Does style matter?" analysis. As in LMSYS's
+code (FastChat's `remove_pattern`), markdown is counted with fenced code blocks removed, so `#` comments and `**`
+inside code are not style; length counts every character."""
 
 from __future__ import annotations
 
@@ -13,12 +15,21 @@ from arenapref.features.text import side_text
 STYLE_ELEMENTS: dict[str, str] = {"length": "chars", "header": "header", "list": "list", "bold": "bold"}
 #: LMSYS's published style coefficients (blog "Does Style Matter?", 2024), per standard deviation.
 LMSYS_STYLE_COEFFICIENTS: dict[str, float] = {"length": 0.249, "list": 0.031, "header": 0.024, "bold": 0.019}
+#: A fenced code block as LMSYS removes it before counting markdown: "```([^`]*)```".
+CODE_BLOCK = r"```[^`]*```"
+
+
+def element_counts(texts: pd.Series) -> pd.DataFrame:
+    """Per text, the style_counts columns STYLE_ELEMENTS reads: length over the whole text, markdown outside code."""
+    counts = style_counts(texts.str.replace(CODE_BLOCK, "", regex=True))
+    counts["chars"] = texts.str.len().astype(np.int64)
+    return counts
 
 
 def style_covariates(battles: pd.DataFrame) -> tuple[np.ndarray, list[str], list[str]]:
     """(n, k) normalised A-B style differences scaled to unit SD, their names, and notes on elements left out."""
-    counts_a = style_counts(side_text(battles, "response_a"))
-    counts_b = style_counts(side_text(battles, "response_b"))
+    counts_a = element_counts(side_text(battles, "response_a"))
+    counts_b = element_counts(side_text(battles, "response_b"))
     columns, names, notes = [], [], []
     for name, column in STYLE_ELEMENTS.items():
         diff = normalised_difference(counts_a[column], counts_b[column])

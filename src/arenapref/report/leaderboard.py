@@ -83,7 +83,9 @@ def build_leaderboard(
     plain = fit_ratings(battles, style=False, **fit)
     styled = fit_ratings(battles, style=True, **fit) if style else None
     notes = list(notes or [])
-    notes += [f"{n} battles not used: {reason}" for reason, n in plain.comp.excluded.items() if n]
+    notes += [
+        f"{n} {'battle' if n == 1 else 'battles'} not used: {reason}" for reason, n in plain.comp.excluded.items() if n
+    ]
     notes += plain.comp.notes + (styled.comp.notes if styled is not None else [])
     notes = list(dict.fromkeys(notes))
     return Leaderboard(plain, styled, battles, top, notes)

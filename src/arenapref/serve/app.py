@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
-from fastapi import FastAPI, Query
+import numpy as np
+from fastapi import FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from arenapref import __version__
+from arenapref.data.errors import DataError
+from arenapref.data.report import ReadReport
 from arenapref.models import registry
-from arenapref.models.base import ModelDirError, PreferenceModel, read_meta
+from arenapref.models.base import PreferenceModel, read_meta
 from arenapref.serve.body_limit import BodyLimitMiddleware
 from arenapref.serve.errors import install_error_handlers
 from arenapref.serve.schemas import BatchIn, BatchOut, BattleIn, ErrorOut, Health, Limits, ModelInfo, Prediction
-from arenapref.serve.service import PredictionService
+from arenapref.serve.service import InputLimitError, PredictionService
 from arenapref.serve.settings import ENV_SETTINGS, ServeSettings
 
 STATIC = Path(__file__).parent / "static"
@@ -29,23 +34,22 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text}
     for code, text in ((413, "Body too large"), (422, "Malformed or over-limit input"), (500, "Internal error"))
 }
+FILE = {"type": "string", "format": "binary", "description": "The file's bytes, as saved (any readable format)."}
 REASONS = Query(True, description="Return the top feature contributions (where the model gives them).")
 
 
 def load_model(directory: str | Path) -> tuple[PreferenceModel, dict[str, Any]]:
-    """The model of a directory and its metadata (without the model's state, but with its training summary when
-    the state has one); any failure becomes a ModelDirError."""
+    """The model of a directory and the metadata the API shows: name, version, training summary, and the names
+    (never the server's paths) of the files it was trained on; any failure becomes a ModelDirError."""
+    model = registry.load(directory)
     meta = read_meta(directory)
-    try:
-        model = registry.load(directory)
-    except ModelDirError:
-        raise
-    except Exception as exc:
-        raise ModelDirError(f"{directory}: cannot load model ({type(exc).__name__}: {exc})") from exc
-    public = {k: v for k, v in meta.items() if k != "state"}
+    public: dict[str, Any] = {k: meta[k] for k in ("model", "arenapref_version") if k in meta}
+    trained_on = meta.get("trained_on")
+    if isinstance(trained_on, list):
+        public["trained_on"] = [PurePath(str(path)).name for path in trained_on]
     state = meta.get("state")
     if isinstance(state, dict) and isinstance(state.get("training"), dict):
-        public.setdefault("training", state["training"])  # rows, data hash, sources: small and worth showing
+        public["training"] = state["training"]  # rows, data hash, sources: small and worth showing
     return model, public
 
 
@@ -55,7 +59,7 @@ def create_app(model: str | Path | PreferenceModel, settings: ServeSettings | No
     if isinstance(model, PreferenceModel):
         directory, meta = None, {"model": model.name, "arenapref_version": __version__}
     else:
-        directory = str(model)
+        directory = Path(model).name  # the folder's name: the server's paths stay private
         model, meta = load_model(model)
     service = PredictionService(model, settings)
     info = ModelInfo(
@@ -80,6 +84,7 @@ def create_app(model: str | Path | PreferenceModel, settings: ServeSettings | No
         description="Which of two chatbot responses will a person prefer? P(A wins), P(B wins), P(tie) and reasons.",
     )
     app.state.info = info
+    document_limits(app, settings)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
@@ -117,7 +122,59 @@ def create_app(model: str | Path | PreferenceModel, settings: ServeSettings | No
         service.check_limits(batch.battles, "body.battles.{i}.")
         return BatchOut(predictions=service.predict(batch.battles, reasons))
 
+    @app.post(
+        "/v1/predict/file",
+        response_class=Response,
+        responses={**ERRORS, 200: {"content": {"text/csv": {}}, "description": "Kaggle submission CSV"}},
+        openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {"schema": FILE}}}},
+        tags=["predict"],
+    )
+    async def predict_file(request: Request) -> PlainTextResponse:
+        """Score a whole file of battles sent as the body (any format `arenapref predict` reads: Kaggle CSV,
+        JSONL, parquet...); the answer is Kaggle's submission CSV, ids and order kept. Rows that cannot be read are
+        left out and counted in the X-Rows-Read / X-Rows-Kept headers."""
+        payload = await request.body()
+        text, report = await run_in_threadpool(submission_of_file, model, payload)
+        headers = {"X-Rows-Read": str(report.rows_read), "X-Rows-Kept": str(report.rows_kept)}
+        return PlainTextResponse(text, media_type="text/csv", headers=headers)
+
     return app
+
+
+def submission_of_file(model: PreferenceModel, payload: bytes) -> tuple[str, ReadReport]:
+    """The Kaggle submission CSV of a file's battles and the read report; unreadable input is a 422 naming why."""
+    from arenapref.data.io import read_battles
+    from arenapref.data.submission import write_submission
+
+    with tempfile.TemporaryDirectory(prefix="arenapref-upload-") as folder:
+        path = Path(folder) / "battles"
+        path.write_bytes(payload)
+        try:
+            battles, report = read_battles(path)
+        except DataError as exc:
+            where = "" if exc.row is None else f"row {exc.row}: "
+            raise InputLimitError([("body", f"{where}{exc.message}")]) from None
+        proba = model.predict_proba(battles) if len(battles) else np.zeros((0, 3))
+        out = write_submission(battles["id"], proba, Path(folder) / "submission.csv")
+        return out.read_text(encoding="utf-8"), report
+
+
+def document_limits(app: FastAPI, settings: ServeSettings) -> None:
+    """Put this server's limits into its OpenAPI schema, so that a request the schema allows is one it accepts
+    (the per-field character limit is summed over turns, which JSON Schema cannot say: it is in the description)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            components = schema["components"]["schemas"]
+            components["BatchIn"]["properties"]["battles"]["maxItems"] = settings.max_batch
+            components["BattleIn"]["description"] += (
+                f" At most {settings.max_chars:,} characters per text field (all turns together)."
+            )
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_from_environment() -> FastAPI:

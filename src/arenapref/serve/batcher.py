@@ -34,18 +34,29 @@ class MicroBatcher(Generic[Item, Result]):
         self._score = score
         self._max = max_items
         self._queue: queue.SimpleQueue[_Job[Item, Result] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name="arenapref-model", daemon=True)
-        self._thread.start()
+        self._lock = threading.Lock()
+        self._thread = self._start()
+
+    def _start(self) -> threading.Thread:
+        thread = threading.Thread(target=self._loop, name="arenapref-model", daemon=True)
+        thread.start()
+        return thread
 
     def submit(self, items: list[Item], option: bool) -> list[Result]:
-        """Score `items` (blocking); raises what `score` raised for them."""
+        """Score `items` (blocking); raises what `score` raised for them. After close() the next call starts the
+        thread again (an app whose lifespan ended and began again, as a test client does, keeps serving)."""
         job: _Job[Item, Result] = _Job(items, option)
-        self._queue.put(job)
+        with self._lock:
+            if not self._thread.is_alive():
+                self._thread = self._start()
+            self._queue.put(job)
         return job.future.result()
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=10)
+        with self._lock:
+            if self._thread.is_alive():  # a stop signal left in the queue would stop the next thread at once
+                self._queue.put(None)
+                self._thread.join(timeout=10)
 
     def _loop(self) -> None:
         held: deque[_Job[Item, Result] | None] = deque()  # taken from the queue but not fitting the last call

@@ -6,14 +6,17 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from arenapref.serve.schemas import ErrorField, ErrorOut
 from arenapref.serve.service import InputLimitError, ModelFailure
 
 log = logging.getLogger("arenapref.serve")
 INTERNAL = "internal error: the request could not be served"
+PARSE_FAILURE = "There was an error parsing the body"  # FastAPI's 400 detail
 
 
 def field_errors(raw: list[dict[str, Any]]) -> list[ErrorField]:
@@ -30,6 +33,15 @@ def field_errors(raw: list[dict[str, Any]]) -> list[ErrorField]:
     return out
 
 
+def _parse_reason(exc: Exception) -> str:
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {cause.start})"
+    if isinstance(cause, RecursionError):
+        return "nested too deeply"
+    return "the body could not be parsed"
+
+
 def _response(status: int, errors: list[ErrorField] | None, detail: str | None = None) -> JSONResponse:
     if detail is None:
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors or [])
@@ -42,6 +54,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         return _response(422, field_errors(list(exc.errors())))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # FastAPI answers 400 "There was an error parsing the body" when the JSON parser fails otherwise than with a
+        # JSONDecodeError (bytes that are not UTF-8, nesting deeper than the recursion limit): malformed input,
+        # so 422 like every other malformed body, as the OpenAPI schema says.
+        if exc.status_code == 400 and exc.detail == PARSE_FAILURE:
+            return _response(422, [ErrorField(field="body", message=f"malformed JSON: {_parse_reason(exc)}")])
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(InputLimitError)
     async def over_limit(request: Request, exc: InputLimitError) -> JSONResponse:

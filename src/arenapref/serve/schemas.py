@@ -100,9 +100,9 @@ class ModelInfo(BaseModel):
 
     name: str
     explains: bool = Field(description="Whether predictions come with reasons.")
-    directory: str | None
+    directory: str | None = Field(description="The model folder's name (not its path on the server).")
     metadata: dict[str, Any] = Field(
-        description="The model directory's metadata and training summary, without the model's state."
+        description="Model name, package version, training summary and the names of the training files."
     )
     limits: Limits
 

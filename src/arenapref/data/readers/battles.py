@@ -19,6 +19,8 @@ from arenapref.data.schema import COLUMNS, SOFT_COLUMNS
 from arenapref.data.turns import FieldError, Turns, clean_turns, pad_to, parse_json_list
 
 TURN_COLUMNS = ("prompt", "response_a", "response_b")
+#: How far soft labels may sum from 1 (float32 pseudo-labels round; larger gaps are not probabilities).
+SOFT_SUM_TOLERANCE = 1e-3
 
 
 def turns(value: Any, report: ReadReport) -> Turns:
@@ -42,6 +44,27 @@ def label(value: Any, field: str = "label") -> int | None:
     return int(number)
 
 
+def soft_labels(record: dict[str, Any]) -> dict[str, float]:
+    """The three soft labels (all NaN when absent): each a probability, all three or none, summing to 1."""
+    soft: dict[str, float] = {}
+    for c in SOFT_COLUMNS:
+        value: Any = record.get(c)
+        try:
+            soft[c] = np.nan if is_missing(value) or value is pd.NA else float(value)
+        except (TypeError, ValueError):
+            raise RowError(c, f"expected a probability, got {value!r}") from None
+        if not np.isnan(soft[c]) and not 0.0 <= soft[c] <= 1.0:
+            raise RowError(c, f"expected a probability in [0, 1], got {value!r}")
+    present = [c for c in SOFT_COLUMNS if not np.isnan(soft[c])]
+    if present and len(present) < len(SOFT_COLUMNS):
+        missing = next(c for c in SOFT_COLUMNS if c not in present)
+        raise RowError(missing, f"soft labels need all of {', '.join(SOFT_COLUMNS)}; {missing} is missing")
+    total = sum(soft.values())
+    if present and abs(total - 1.0) > SOFT_SUM_TOLERANCE:
+        raise RowError(SOFT_COLUMNS[0], f"soft labels sum to {total:.6g}, not 1")
+    return soft
+
+
 def convert(raw: pd.DataFrame, report: ReadReport, source: str) -> pd.DataFrame:
     extras = [c for c in raw.columns if c not in COLUMNS and not str(c).startswith("__")]
 
@@ -53,13 +76,7 @@ def convert(raw: pd.DataFrame, report: ReadReport, source: str) -> pd.DataFrame:
             fields = {c: pad_to(v, n) for c, v in fields.items()}
         if is_missing(record.get("id")):
             raise RowError("id", "missing id")
-        soft = {}
-        for c in SOFT_COLUMNS:
-            value: Any = record.get(c)
-            try:
-                soft[c] = np.nan if is_missing(value) or value is pd.NA else float(value)
-            except (TypeError, ValueError):
-                raise RowError(c, f"expected a probability, got {value!r}") from None
+        soft = soft_labels(record)
         return {
             "id": record["id"],
             "source": source if is_missing(record.get("source")) else record["source"],

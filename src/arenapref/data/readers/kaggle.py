@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from arenapref.data.errors import DataError
 from arenapref.data.formats import Format, register
 from arenapref.data.report import ReadReport
 from arenapref.data.rows import RowError, convert_rows, in_field
@@ -46,6 +47,14 @@ def _flag(record: dict[str, Any], column: str) -> int:
 
 def convert(raw: pd.DataFrame, report: ReadReport, source: str) -> pd.DataFrame:
     has_models = "model_a" in raw.columns and "model_b" in raw.columns
+    present = [c for c in WINNER_COLUMNS if c in raw.columns]
+    if present and len(present) < len(WINNER_COLUMNS):  # else every row would silently become unlabelled
+        missing = [c for c in WINNER_COLUMNS if c not in raw.columns]
+        raise DataError(
+            report.path,
+            f"label column {', '.join(missing)} missing (the file has {', '.join(present)})",
+            field=missing[0],
+        )
 
     def build(record: dict[str, Any], number: int) -> dict[str, Any]:
         if record.get("id") is None or record.get("id") != record.get("id"):

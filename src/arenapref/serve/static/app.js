@@ -8,8 +8,54 @@ const VERDICT = { A: "Answer A is preferred", B: "Answer B is preferred", tie: "
 let last = null; // {result, swapped}: the last prediction shown
 let sequence = 0;
 
+// Turn 1 is the form's first three boxes; "Add a turn" appends a prompt and both answers for each follow-up.
+function turnBoxes() {
+  const extra = [...document.querySelectorAll("#turns .turn")].map((turn) => ({
+    prompt: turn.querySelector(".turn-prompt"),
+    a: turn.querySelector(".turn-a"),
+    b: turn.querySelector(".turn-b"),
+  }));
+  return [{ prompt: $("prompt"), a: $("response-a"), b: $("response-b") }, ...extra];
+}
+
 function battle() {
-  return { prompt: $("prompt").value, response_a: $("response-a").value, response_b: $("response-b").value };
+  const turns = turnBoxes();
+  return {
+    prompt: turns.map((t) => t.prompt.value),
+    response_a: turns.map((t) => t.a.value),
+    response_b: turns.map((t) => t.b.value),
+  };
+}
+
+function box(cls, label, rows) {
+  const wrap = document.createElement("div");
+  const title = document.createElement("label");
+  const area = document.createElement("textarea");
+  area.className = cls;
+  area.rows = rows;
+  area.required = true;
+  title.textContent = label;
+  title.append(area);
+  wrap.append(title);
+  return wrap;
+}
+
+function addTurn() {
+  const number = turnBoxes().length + 1;
+  const turn = document.createElement("fieldset");
+  turn.className = "turn";
+  const legend = document.createElement("legend");
+  legend.textContent = `Turn ${number}`;
+  const answers = document.createElement("div");
+  answers.className = "answers";
+  answers.append(box("turn-a", `Answer A, turn ${number}`, 6), box("turn-b", `Answer B, turn ${number}`, 6));
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.className = "remove-turn";
+  remove.textContent = "Remove this turn";
+  remove.addEventListener("click", () => turn.remove());
+  turn.append(legend, box("turn-prompt", `Prompt, turn ${number}`, 2), answers, remove);
+  $("turns").append(turn);
 }
 
 async function predict(body) {
@@ -113,10 +159,68 @@ $("battle-form").addEventListener("submit", (event) => {
 });
 
 $("swap").addEventListener("click", () => {
-  const a = $("response-a").value;
-  $("response-a").value = $("response-b").value;
-  $("response-b").value = a;
+  for (const t of turnBoxes()) [t.a.value, t.b.value] = [t.b.value, t.a.value];
   run(last);
+});
+
+$("add-turn").addEventListener("click", addTurn);
+
+// A file: sent as it is to /v1/predict/file (the server reads any format), the submission comes back as CSV.
+// The bar shows the upload, then runs without a value while the server predicts.
+function predictFile(file) {
+  const progress = $("file-progress");
+  const status = $("file-status");
+  const link = $("download");
+  link.hidden = true;
+  progress.hidden = false;
+  progress.value = 0;
+  status.textContent = `sending ${file.name}…`;
+  $("predict-file").disabled = true;
+  const request = new XMLHttpRequest();
+  request.open("POST", "/v1/predict/file");
+  request.setRequestHeader("Content-Type", "application/octet-stream");
+  request.upload.onprogress = (event) => {
+    if (event.lengthComputable) progress.value = event.loaded / event.total;
+  };
+  request.upload.onload = () => {
+    progress.removeAttribute("value"); // indeterminate while the model predicts
+    status.textContent = `predicting ${file.name}…`;
+  };
+  const finish = () => {
+    progress.hidden = true;
+    $("predict-file").disabled = false;
+  };
+  request.onload = () => {
+    finish();
+    if (request.status !== 200) {
+      let detail = `HTTP ${request.status}`;
+      try { detail = JSON.parse(request.responseText).detail || detail; } catch (e) { /* not JSON */ }
+      status.textContent = "";
+      showError(`${file.name}: ${detail}`);
+      return;
+    }
+    $("error").hidden = true;
+    const read = Number(request.getResponseHeader("X-Rows-Read"));
+    const kept = Number(request.getResponseHeader("X-Rows-Kept"));
+    status.textContent =
+      `${kept} of ${read} battles predicted` + (kept < read ? `; ${read - kept} unreadable rows left out` : "");
+    status.dataset.rows = String(kept);
+    if (link.href) URL.revokeObjectURL(link.href);
+    link.href = URL.createObjectURL(new Blob([request.responseText], { type: "text/csv" }));
+    link.dataset.csv = request.responseText;
+    link.hidden = false;
+  };
+  request.onerror = () => {
+    finish();
+    showError(`${file.name}: the server could not be reached`);
+  };
+  request.send(file);
+}
+
+$("file-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const file = $("file").files[0];
+  if (file) predictFile(file);
 });
 
 fetch("/v1/model")
