@@ -2,5 +2,6 @@
 
 from arenapref.models import (
     baselines,  # noqa: F401
+    embed,  # noqa: F401
     fast,  # noqa: F401
 )
