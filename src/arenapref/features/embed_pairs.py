@@ -121,6 +121,4 @@ def battle_sides(battles: Any, encoder: Any, cache: Any = None) -> Sides:
     n = len(battles)
     texts = [t for column in ("prompt", "response_a", "response_b") for t in side_texts(battles, column)]
     vectors = encode_cached(encoder, texts, cache)
-    if len(vectors) == 0:
-        vectors = np.zeros((0, 1), dtype=np.float32)
     return Sides(vectors[:n], vectors[n : 2 * n], vectors[2 * n :])

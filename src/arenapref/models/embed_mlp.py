@@ -95,10 +95,10 @@ class EmbedMLPModel(PreferenceModel):
         return PairInputs(sides.prompt, sides.a, sides.b, a.astype(np.float32), b.astype(np.float32))
 
     def fit(self, battles: pd.DataFrame) -> EmbedMLPModel:
+        import torch
+
         from arenapref.features.encoders.base import machine_threads
         from arenapref.models import pair_net
-
-        import torch
 
         torch.set_num_threads(machine_threads())
         battles = battles.reset_index(drop=True)
@@ -202,4 +202,3 @@ class EmbedMLPModel(PreferenceModel):
         model.stat_mean, model.stat_std = np.asarray(state["stat_mean"]), np.asarray(state["stat_std"])
         model.training = state.get("training", {})
         return model
-

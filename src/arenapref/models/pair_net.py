@@ -46,7 +46,9 @@ class PairNet(nn.Module):
         self.side = _mlp(5 * project + 3 * n_stats, hidden, dropout)
         self.tie = _mlp(4 * project + 2 * n_stats, hidden, dropout)
 
-    def forward(self, p: torch.Tensor, a: torch.Tensor, b: torch.Tensor, sa: torch.Tensor, sb: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, p: torch.Tensor, a: torch.Tensor, b: torch.Tensor, sa: torch.Tensor, sb: torch.Tensor
+    ) -> torch.Tensor:
         n = len(p)
         p, a, b = self.project(p), self.project(a), self.project(b)
         directed = torch.cat([_directed(p, a, b, sa, sb), _directed(p, b, a, sb, sa)])
@@ -86,9 +88,11 @@ def train(
     optimiser = torch.optim.AdamW(net.parameters(), lr=params.lr, weight_decay=params.weight_decay)
     fit_rows = np.setdiff1d(np.arange(len(target)), held_out) if held_out is not None else np.arange(len(target))
     x, y = inputs.rows(fit_rows).tensors(), torch.from_numpy(target[fit_rows].astype(np.float32))
-    val = (inputs.rows(held_out).tensors(), torch.from_numpy(target[held_out].astype(np.float32))) if (
-        held_out is not None and len(held_out)
-    ) else None
+    val = (
+        (inputs.rows(held_out).tensors(), torch.from_numpy(target[held_out].astype(np.float32)))
+        if (held_out is not None and len(held_out))
+        else None
+    )
     best, best_state, best_epoch, epochs = np.inf, copy.deepcopy(net.state_dict()), 0, 0
     for epoch in range(params.max_epochs if val is not None else params.fallback_epochs):
         net.train()

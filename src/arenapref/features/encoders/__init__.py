@@ -47,6 +47,8 @@ def encode_cached(encoder: Encoder, texts: list[str], cache: EmbeddingCache | No
     """(len(texts), dim) float32 vectors through the cache: cached texts are read, the others (each distinct text
     once) encoded and stored. Every vector is rounded to float16, the cache's precision, whether it was just
     encoded or read, so a cold and a cached run give identical results."""
+    if not texts:
+        return np.zeros((0, encoder.dim), dtype=np.float32)
     cache = cache if cache is not None else EmbeddingCache()
     distinct = list(dict.fromkeys(texts))
     keys = text_keys(distinct)
@@ -61,4 +63,4 @@ def encode_cached(encoder: Encoder, texts: list[str], cache: EmbeddingCache | No
     assert vectors is not None
     position = {text: i for i, text in enumerate(distinct)}
     rows = np.fromiter((position[t] for t in texts), dtype=np.int64, count=len(texts))
-    return vectors[rows].astype(np.float32) if len(texts) else np.zeros((0, 0), dtype=np.float32)
+    return vectors[rows].astype(np.float32)

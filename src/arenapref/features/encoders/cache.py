@@ -122,7 +122,7 @@ class EmbeddingCache:
 
     def info(self) -> list[EncoderEntry]:
         """One entry per encoder folder: distinct texts, shards and bytes on disk."""
-        entries = []
+        entries: list[EncoderEntry] = []
         if not self.root.is_dir():
             return entries
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
