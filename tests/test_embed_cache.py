@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_support import run
-from embed_support import CountingEncoder, expected_vector, fill
 
 from arenapref.features.encoders import encode_cached
 from arenapref.features.encoders.cache import ENV_VAR, EmbeddingCache, default_embedding_cache_dir
+from cli_support import run
+from embed_support import CountingEncoder, expected_vector, fill
 
 TEXTS = ["the first answer", "a second, longer answer with more words", "", "the first answer", "ünïcode ✓"]
 
