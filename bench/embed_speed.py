@@ -1,9 +1,9 @@
 """Benchmark (not a test): encoder throughput, the embedding cache's effect, and the embedding model at Kaggle
 scale, every figure printed as a ratio to a baseline measured in the same run.
 
-- encoders: MiniLM on N Auto-J responses in the order given (naive batches) and length-sorted, texts/s at its
-  window (256 word pieces, head + tail); WordLlama on every Auto-J text (length-sorted). Weights are loaded
-  before timing. The texts are drawn at random (seed 0), so the naive order mixes lengths as real data does.
+- encoders: MiniLM on N of the distinct Auto-J texts (prompts and responses: what training encodes) drawn at
+  random (seed 0), in that order (naive batches) and length-sorted, texts/s at its window (256 word pieces, head +
+  tail); WordLlama on every distinct Auto-J text, sorted and naive. Weights are loaded before timing.
 - --cv: the Auto-J 5-fold CV (the benchmark's folds) of MODEL three times: cold (empty embedding cache, no run
   cache), embeddings cached (fresh process state, the encoder never loads), and fully cached (the benchmark's run
   cache holds the run).
@@ -40,10 +40,9 @@ def encoders(data: Path, n_minilm: int) -> dict[str, Any]:
     from arenapref.features.text import side_texts
 
     battles, _ = read_battles(data / "autoj" / "testdata_pairwise.jsonl")
-    responses = side_texts(battles, "response_a") + side_texts(battles, "response_b")
-    every = side_texts(battles, "prompt") + responses
+    every = list(dict.fromkeys(t for c in ("prompt", "response_a", "response_b") for t in side_texts(battles, c)))
     rng = np.random.default_rng(0)
-    sample = [responses[i] for i in rng.choice(len(responses), n_minilm, replace=False)]
+    sample = [every[i] for i in rng.choice(len(every), n_minilm, replace=False)]
     minilm = get_encoder("minilm")
     minilm.load()
     minilm.encode(sample[:8])  # warm-up
