@@ -46,6 +46,7 @@ browser:
 bench: venv
 	$(BIN)/arenapref bench --data $(DATA) --out $(OUT)/bench
 	$(BIN)/python bench/speed.py --data $(DATA) --out $(OUT)/speed
+	$(BIN)/python bench/embed_speed.py --data $(DATA) --out $(OUT)/embed_speed --cv --kaggle
 	$(BIN)/python bench/tie_mixing.py --data $(DATA) --out $(OUT)/tie_mixing
 	$(BIN)/python bench/serve_load.py --data $(DATA) --out $(OUT)/serve
 	$(BIN)/python bench/leaderboard_speed.py --data $(DATA) --out $(OUT)/leaderboard

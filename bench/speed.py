@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--file", type=Path, default=Path("bench/cache/kaggle_scale.csv"), help="built if absent")
     parser.add_argument("--rows", type=int, default=57477)
-    parser.add_argument("--models", default=None, help="comma-separated names (default: every registered model)")
+    parser.add_argument("--models", default=None, help="comma-separated names (default: registry.default_models())")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per model")
     parser.add_argument("--out", type=Path, default=Path("out/speed"))
     parser.add_argument("--child", nargs=2, metavar=("MODEL", "PATH"), help=argparse.SUPPRESS)
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     from kaggle_scale import build_kaggle_scale
 
     registry.create(REFERENCE)  # loads every model module
-    names = [m for m in (args.models.split(",") if args.models else registry.MODELS) if m]
+    names = [m for m in (args.models.split(",") if args.models else registry.default_models()) if m]
     unknown = [n for n in names if n not in registry.MODELS]
     if unknown:
         parser.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(sorted(registry.MODELS))}")

@@ -137,3 +137,17 @@ def test_grouped_features_count_as_one_reason_with_the_summed_contribution() -> 
     assert (group.label, group.sentence) == ("wording (TF-IDF)", None)
     refusal = readable(first[1])
     assert (refusal.label, refusal.sentence) == ("refusal, difference", "B refuses more than A (1 more refusal phrase)")
+
+
+def test_every_embedding_pair_feature_has_an_explicit_label() -> None:
+    from arenapref.features.embed_pairs import EmbeddingPairs, Sides
+
+    rng = np.random.default_rng(0)
+    unit = [(x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32) for x in rng.normal(size=(3, 40, 24))]
+    sides = Sides(*unit)
+    pairs = EmbeddingPairs(diff_components=4, product_components=2, prompt_components=2).fit(sides)
+    names = pairs.names()
+    assert len(names) > 10
+    assert [n for n in names if not label_of(n).explicit] == []
+    assert sentence("a_emb_cos_prompt", 0.62) == "A's meaning is close to the prompt's (cosine 0.62)"
+    assert sentence("emb_cos_prompt_diff", -0.08) == "B is closer to the prompt in meaning than A (cosine +0.08)"

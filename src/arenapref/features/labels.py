@@ -255,3 +255,30 @@ def _symmetric(name: str, v: float) -> str:
 
 
 register_pattern(r"(?:word|char)_tfidf_diff_\d+", "wording (TF-IDF)", group=TFIDF_GROUP)
+
+
+# Embedding pair features (features/embed_pairs.py), used by the embed models.
+def _cos_side(match: re.Match[str], v: float) -> str:
+    return (
+        f"{match.group(1).upper()}'s meaning is {'close to' if v >= 0.5 else 'far from'} the prompt's (cosine {v:.2f})"
+    )
+
+
+def _cos_diff(match: re.Match[str], v: float) -> str | None:
+    if match.group(1):
+        return None
+    closer, other = ("A", "B") if v >= 0 else ("B", "A")
+    return f"{closer} is closer to the prompt in meaning than {other} (cosine {abs(v):+.2f})"
+
+
+def _cos_ab(match: re.Match[str], v: float) -> str:
+    return f"A and B {'say much the same' if v >= 0.8 else 'differ in what they say'} (cosine {v:.2f})"
+
+
+register_pattern(r"([ab])_emb_cos_prompt", "closeness to the prompt's meaning (embedding cosine)", sentence=_cos_side)
+register_pattern(
+    r"emb_cos_prompt_diff(_abs)?", "closeness to the prompt, A vs B (embedding cosine)", sentence=_cos_diff
+)
+register_pattern(r"emb_cos_ab", "how alike A and B are in meaning (embedding cosine)", sentence=_cos_ab)
+register_pattern(r"emb_(?:prompt_x_)?diff_pc\d+", "meaning of A vs B (embedding components)", group="emb_meaning_*")
+register_pattern(r"emb_prompt_pc\d+", "kind of prompt (embedding components)", group="emb_prompt_*")

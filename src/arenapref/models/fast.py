@@ -38,7 +38,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import lightgbm as lgb
 import numpy as np
@@ -88,6 +88,8 @@ class FastModel(PreferenceModel):
     """LightGBM over style, content-cue, pair and TF-IDF features; symmetric in A/B; tie-aware on mixed data."""
 
     name = "fast"
+    #: The schema model.json's state is checked against on load (a subclass with more state extends it).
+    state_schema: ClassVar[type[FittedFastState]] = FittedFastState
 
     def __init__(
         self,
@@ -126,10 +128,7 @@ class FastModel(PreferenceModel):
         battles, y = battles[known].reset_index(drop=True), y[known]
         self._stage(f"fingerprinting {len(battles):,} training battles")
         data_hash = training_data_hash(battles)
-        self._stage("fitting TF-IDF vocabularies")
-        self.builder = FeatureBuilder(self.features).fit(battles)
-        self._stage(f"computing features of {len(battles):,} battles")
-        matrix = self.builder.transform(battles, n_jobs=self.boost.n_jobs)
+        matrix = self._fit_features(battles)
         fold_of, split = self._inner_folds(battles)
         tie_allowed = battles["tie_allowed"].to_numpy(dtype=bool)
         weight = source_weights(battles["source"], self.source_balance)
@@ -149,6 +148,21 @@ class FastModel(PreferenceModel):
         }
         self._artifacts = None
         return self
+
+    def _fit_features(self, battles: pd.DataFrame) -> FeatureMatrix:
+        """Fit the feature settings on the training battles and return their features (a subclass adds columns)."""
+        self._stage("fitting TF-IDF vocabularies")
+        self.builder = FeatureBuilder(self.features).fit(battles)
+        self._stage(f"computing features of {len(battles):,} battles")
+        return self.builder.transform(battles, n_jobs=self.boost.n_jobs)
+
+    def _feature_names(self) -> list[str]:
+        """Names of the model's feature columns (a subclass appends its own after the builder's)."""
+        assert self.builder is not None
+        return self.builder.names
+
+    def _restore_features(self, state: dict[str, Any], directory: Path) -> None:
+        """Hook for a subclass: rebuild its own feature state from a saved model before the names are checked."""
 
     def _inner_folds(self, battles: pd.DataFrame) -> tuple[np.ndarray | None, str]:
         """Inner fold of each battle and how the folds were made ("dataset", "prompt" or "none").
@@ -275,7 +289,12 @@ class FastModel(PreferenceModel):
     def _features(self, battles: pd.DataFrame) -> FeatureMatrix:
         if self.builder is None or not self.boosters:
             raise RuntimeError("the fast model is not fitted")
-        return self.builder.transform(battles.reset_index(drop=True), n_jobs=self.boost.n_jobs)
+        return self._transform(battles.reset_index(drop=True))
+
+    def _transform(self, battles: pd.DataFrame) -> FeatureMatrix:
+        """Features of battles with the fitted settings (a subclass adds columns)."""
+        assert self.builder is not None
+        return self.builder.transform(battles, n_jobs=self.boost.n_jobs)
 
     def _proba(self, x: np.ndarray, xs: np.ndarray) -> np.ndarray:
         if self.tie_mode == "multiclass":
@@ -378,7 +397,7 @@ class FastModel(PreferenceModel):
                 "arenapref_version": __version__,
                 "lightgbm_version": lgb.__version__,
                 "feature_version": self.features.version,
-                "feature_names": self.builder.names,
+                "feature_names": self._feature_names(),
                 "features_file": files.pop(FEATURES_FILE),
                 "boosters": {name.removesuffix(".lgb.txt"): record for name, record in files.items()},
                 "temperatures": self.temperatures,
@@ -391,7 +410,7 @@ class FastModel(PreferenceModel):
     @classmethod
     def from_state(cls, state: dict[str, Any], directory: Path) -> FastModel:
         """Rebuild a saved model, refusing a directory whose state, files, versions or feature layout do not match."""
-        saved = check(FittedFastState, state, directory, prefix=("state",))
+        saved = check(cls.state_schema, state, directory, prefix=("state",))
         check_version("arenapref", saved.arenapref_version, __version__, directory)
         check_version("LightGBM", saved.lightgbm_version, lgb.__version__, directory, parts=1)
         try:
@@ -403,8 +422,9 @@ class FastModel(PreferenceModel):
             model.builder = FeatureBuilder.from_state(features)
         except (ValueError, KeyError, TypeError) as exc:
             raise ModelDirError(f"{directory}: feature settings unusable ({exc})") from None
+        model._restore_features(state, directory)
         names = saved.feature_names
-        if model.builder.names != names:
+        if model._feature_names() != names:
             raise ModelDirError(f"{directory}: {FEATURES_FILE} does not build the features the model was trained on")
         for head, record in saved.boosters.items():
             booster = load_booster(read_checked(directory, record.model_dump()), f"{directory}/{record.file}")

@@ -22,11 +22,16 @@ MODELS: dict[str, str | Factory] = {
     "longer_wins": "arenapref.models.baselines:LengthModel",
     "fast": "arenapref.models.fast:FastModel",
     "fast-multiclass": "arenapref.models.fast:FastMulticlassModel",
+    "embed": "arenapref.models.embed:EmbedModel",
+    "embed-minilm": "arenapref.models.embed:EmbedMiniLMModel",
+    "embed-mlp": "arenapref.models.embed_mlp:EmbedMLPModel",
+    "ensemble": "arenapref.models.ensemble:EnsembleModel",
     "judge": "arenapref.models.judge:JudgeModel",
     "judge-smollm2": "arenapref.models.judge:SmolLM2Judge",
 }
-#: Models a plain `arenapref bench` skips (slow, or zero-shot judges); `arenapref bench --models NAME` runs them.
-OPT_IN = {"judge", "judge-smollm2"}
+#: Models a plain `arenapref bench` skips; `arenapref bench --models NAME` runs them: the zero-shot judges (slow),
+#: MiniLM embeddings (CPU-hours on every set), the ensemble (fits each member (inner folds + 1) times per split).
+OPT_IN = {"judge", "judge-smollm2", "embed-minilm", "ensemble"}
 
 
 def register(cls: type[PreferenceModel], factory: Factory | None = None) -> type[PreferenceModel]:
