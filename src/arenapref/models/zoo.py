@@ -3,4 +3,5 @@
 from arenapref.models import (
     baselines,  # noqa: F401
     fast,  # noqa: F401
+    finetuned,  # noqa: F401
 )
