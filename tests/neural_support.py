@@ -1,12 +1,14 @@
-"""Helpers for the neural tests: a word-level tokenizer (one token per word, so truncation is readable) and tiny
+"""Helpers for the neural tests (import `one_thread` into a module to run its torch on one thread): a word-level tokenizer (one token per word, so truncation is readable) and tiny
 randomly initialised checkpoints (Llama, Gemma-2, reward models) saved by the tests themselves."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from arenapref.data.schema import conform
 
@@ -103,3 +105,14 @@ def tiny_checkpoint(folder: Path, kind: str = "llama", reward: bool = False, see
     model.save_pretrained(folder)
     word_tokenizer(folder)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread for the test (the test machine's cores are shared; two threads fight)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -9,7 +9,7 @@ pytest.importorskip("transformers")
 
 from arenapref.models.neural.config import InputConfig  # noqa: E402
 from arenapref.models.neural.processor import BattleProcessor, trim_longer_first  # noqa: E402
-from neural_support import HEADERS, word_tokenizer, words  # noqa: E402
+from neural_support import one_thread, HEADERS, word_tokenizer, words  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from arenapref.cli.options import parse_sets
 from arenapref.data.errors import DataError
 from arenapref.data.io import read_battles, read_many
 from arenapref.data.report import ReadReport
@@ -30,13 +31,18 @@ def train(
     model: str = typer.Option("fast", "--model", "-m", help="Registered model name."),
     out: Path = typer.Option(..., "--out", "-o", help="Model directory to write."),
     fmt: str | None = typer.Option(None, "--format", help="Force one format for every file."),
+    sets: list[str] | None = typer.Option(
+        None, "--set", help="Model option KEY=VALUE, repeatable (fine-tuned models: max_length, epochs, ...)."
+    ),
 ) -> None:
     """Train a model on every labelled battle of FILES and save its directory (everything predict needs)."""
     started = time.perf_counter()
     try:
-        estimator = registry.create(model)
+        estimator = registry.create(model, parse_sets(sets))
     except KeyError as exc:
         raise typer.BadParameter(str(exc.args[0]), param_hint="--model") from None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--set") from None
     with console.status("reading") as status:
         battles, reports = read_many(files, fmt)
         _print_reports(reports)
@@ -61,10 +67,15 @@ def predict(
     file: Path = typer.Argument(..., help="Battles to predict (labels and model names not needed)."),
     out: Path = typer.Option(Path("submission.csv"), "--out", "-o", help="Kaggle submission CSV to write."),
     fmt: str | None = typer.Option(None, "--format", help="Force the input format."),
+    max_length: int | None = typer.Option(None, "--max-length", help="Token window (fine-tuned models)."),
 ) -> None:
     """Write P(A wins), P(B wins), P(tie) per battle in Kaggle's submission format, ids and row order kept."""
     started = time.perf_counter()
     model = registry.load(model_dir)
+    if max_length is not None:
+        if not registry.accepts_options(model):
+            raise typer.BadParameter(f"model {type(model).name!r} has no token window", param_hint="--max-length")
+        model.set_options({"max_length": max_length})  # type: ignore[attr-defined]
     battles, report = read_battles(file, fmt)
     _print_reports([report])
     proba = predict_in_batches(model, battles)

@@ -29,6 +29,7 @@ class FineTunedModel(PreferenceModel):
 
     name: ClassVar[str] = "fine-tuned"
     kind: ClassVar[str] = "cross-encoder"
+    default_bench: ClassVar[bool] = False  # `arenapref bench` runs it when named (--models cross-encoder)
 
     def __init__(self, config: FineTuneConfig | None = None) -> None:
         self.config = config or self.default_config()
@@ -203,7 +204,8 @@ def init_head_bias(net: Any, y: np.ndarray) -> None:
 
 @register
 class CrossEncoderModel(FineTunedModel):
-    """An encoder (default: the bundled MiniLM), fully fine-tuned, mean-pooled, 256-token window."""
+    """An encoder (default: the bundled MiniLM), fully fine-tuned, mean-pooled. CPU-sized defaults: 256-token window,
+    at most 2,000 training battles, one epoch, a 30-minute cap per fit (lift them with options on a GPU)."""
 
     name = "cross-encoder"
     kind = "cross-encoder"
@@ -214,7 +216,9 @@ class CrossEncoderModel(FineTunedModel):
             kind="cross-encoder",
             input=InputConfig(max_length=256, prompt_cap=64),
             net=BackboneConfig(pooling="mean", lora_r=0),
-            train=TrainConfig(epochs=2, batch_size=8, lr=5e-5, head_lr=1e-3, eval_fraction=0.1),
+            train=TrainConfig(
+                epochs=1, batch_size=8, lr=5e-5, head_lr=1e-3, eval_fraction=0.1, max_train_battles=2000, max_seconds=1800
+            ),
         )
 
 
@@ -232,5 +236,7 @@ class LLMModel(FineTunedModel):
             kind="llm",
             input=InputConfig(max_length=256, prompt_cap=64),
             net=BackboneConfig(pooling="last", lora_r=8, lora_alpha=16, lora_dropout=0.05, head_dropout=0.0),
-            train=TrainConfig(epochs=1, batch_size=4, lr=2e-4, head_lr=1e-3, eval_fraction=0.1, max_train_battles=1000),
+            train=TrainConfig(
+                epochs=1, batch_size=4, lr=2e-4, head_lr=1e-3, eval_fraction=0.1, max_train_battles=1000, max_seconds=1800
+            ),
         )

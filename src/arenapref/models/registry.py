@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from arenapref.models.base import ModelDirError, PreferenceModel, read_meta
 
@@ -18,11 +19,27 @@ def register(cls: type[PreferenceModel], factory: Callable[[], PreferenceModel] 
     return cls
 
 
-def create(name: str) -> PreferenceModel:
+def create(name: str, options: dict[str, Any] | None = None) -> PreferenceModel:
+    """A fresh model; `options` (name -> value) go to its set_options (ValueError if it takes none)."""
     _ensure_loaded()
     if name not in MODELS:
         raise KeyError(f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}")
-    return MODELS[name]()
+    model = MODELS[name]()
+    if options:
+        if not accepts_options(model):
+            raise ValueError(f"model {name!r} takes no options")
+        model.set_options(options)  # type: ignore[attr-defined]
+    return model
+
+
+def in_default_bench(name: str) -> bool:
+    """False for models that run in `arenapref bench` only when named (class attribute default_bench)."""
+    return bool(getattr(_CLASSES[name], "default_bench", True))
+
+
+def accepts_options(model: PreferenceModel) -> bool:
+    """Whether the model can be configured by name with set_options (the fine-tuned models)."""
+    return callable(getattr(model, "set_options", None))
 
 
 def load(directory: str | Path) -> PreferenceModel:

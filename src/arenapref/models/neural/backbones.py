@@ -145,7 +145,10 @@ def assemble(body: nn.Module, config: BackboneConfig) -> PreferenceNet:
     net = PreferenceNet(body, hidden, config.pooling, config.head_dropout, getattr(hf_config, "final_logit_softcapping", None))
     if config.gradient_checkpointing:
         inner = body.get_base_model() if hasattr(body, "get_base_model") else body
-        inner.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        if hasattr(inner, "activation_checkpointing_enable"):  # transformers >= 5.x
+            inner.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            inner.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         inner.config.use_cache = False
     return net
 

@@ -6,7 +6,7 @@ BOS ... EOS for causal LMs (the EOS is the last token, the one a causal LM's hea
 
 Policies (InputConfig.truncation), for a battle longer than the window:
 - "turns": whole turns are kept from the end (older turns dropped first); when even the newest turn does not fit,
-  its prompt is cut to `prompt_cap` tokens (less only if the window demands it), then the longer answer is
+  its prompt is cut to `prompt_cap` tokens (at most half the room left by the headers), then the longer answer is
   trimmed first until both fit (equal shares when both are long). Answers and prompts keep their beginning.
   The rule depends only on the lengths, so a battle and its swap get the same number of tokens.
 - "left": the rendered battle keeps its last tokens (left truncation);
@@ -54,7 +54,7 @@ class BattleProcessor:
 
     def _tokens(self, text: str | None) -> Ids:
         text = self.config.null_marker if text is None else text
-        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []
+        return list(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]) if text else []
 
     def turns(self, prompt: Sequence[str | None], a: Sequence[str | None], b: Sequence[str | None]) -> list[Turn]:
         n = max(len(prompt), len(a), len(b))
@@ -113,7 +113,8 @@ class BattleProcessor:
         fixed = sum(map(len, self._headers))
         room = budget - fixed
         answers = len(turn.a) + len(turn.b)
-        keep_prompt = max(min(len(turn.prompt), self.config.prompt_cap), room - answers)
+        cap = min(self.config.prompt_cap, room // 2)  # a cap larger than half the room would starve the answers
+        keep_prompt = max(min(len(turn.prompt), cap), room - answers)
         keep_prompt = min(keep_prompt, len(turn.prompt), max(room - 2, 0))
         left = room - keep_prompt
         a, b = trim_longer_first(len(turn.a), len(turn.b), left)

@@ -123,10 +123,14 @@ def fit_net(
 ) -> TrainReport:
     """Train `net` in place (best held-out weights restored when there is a held-out set)."""
     from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
     from accelerate.utils import set_seed
 
     started = time.perf_counter()
     precision = device_precision(config.precision)
+    # accelerate keeps one AcceleratorState per process and refuses a second precision; each fit may choose its
+    # own (the process group, in PartialState, is kept)
+    AcceleratorState._reset_state()
     acc = Accelerator(mixed_precision=precision, gradient_accumulation_steps=config.grad_accum)
     set_seed(config.seed)
     lengths = train.lengths
