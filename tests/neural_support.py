@@ -1,5 +1,6 @@
-"""Helpers for the neural tests (import `one_thread` into a module to run its torch on one thread): a word-level tokenizer (one token per word, so truncation is readable) and tiny
-randomly initialised checkpoints (Llama, Gemma-2, reward models) saved by the tests themselves."""
+"""Helpers for the neural tests: a word-level tokenizer (one token per word, so truncation is readable) and tiny
+randomly initialised checkpoints (Llama, Gemma-2, reward models) saved by the tests themselves.
+Import `one_thread` into a test module to run its torch on one thread."""
 
 from __future__ import annotations
 
@@ -14,9 +15,7 @@ from arenapref.data.schema import conform
 
 HEADERS = {"prompt_header": "P ", "a_header": " A ", "b_header": " B ", "turn_separator": " S ", "null_marker": "NULL"}
 SPECIAL = ["[PAD]", "[UNK]", "[BOS]", "[EOS]", "P", "A", "B", "S", "NULL"]
-WORDS = [f"{side}{turn}w{i}" for side in "pab" for turn in range(4) for i in range(40)] + [
-    f"x{i}" for i in range(60)
-]
+WORDS = [f"{side}{turn}w{i}" for side in "pab" for turn in range(4) for i in range(40)] + [f"x{i}" for i in range(60)]
 
 
 def word_tokenizer(folder: Path | None = None) -> Any:

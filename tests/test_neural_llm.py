@@ -11,13 +11,12 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
 
-from neural_support import one_thread, battle_table, tiny_checkpoint  # noqa: E402
-
 from arenapref.data.swap import swap  # noqa: E402
 from arenapref.models.finetuned import LLMModel  # noqa: E402
 from arenapref.models.neural.backbones import build_net, load_body  # noqa: E402
 from arenapref.models.neural.config import BackboneConfig  # noqa: E402
 from arenapref.models.registry import load  # noqa: E402
+from neural_support import battle_table, tiny_checkpoint  # noqa: E402
 
 BATTLES = battle_table(
     [
@@ -96,7 +95,9 @@ def test_changed_base_checkpoint_is_refused(tmp_path: Path) -> None:
 
 
 def test_gemma2_soft_cap_switch(tmp_path: Path) -> None:
-    folder = tiny_checkpoint(tmp_path / "gemma2", kind="gemma2", attn_logit_softcapping=0.5, final_logit_softcapping=0.1)
+    folder = tiny_checkpoint(
+        tmp_path / "gemma2", kind="gemma2", attn_logit_softcapping=0.5, final_logit_softcapping=0.1
+    )
     ids = torch.randint(9, 500, (2, 12))
     mask = torch.ones_like(ids)
     capped = build_net(folder, BackboneConfig(pooling="last", soft_cap=True)).eval()
@@ -140,8 +141,12 @@ def test_reward_model_start_keeps_the_body(tmp_path: Path, kind: str) -> None:
         from neural_support import SPECIAL, WORDS, word_tokenizer
 
         config = BertConfig(
-            vocab_size=len(SPECIAL) + len(WORDS), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-            intermediate_size=64, num_labels=1,
+            vocab_size=len(SPECIAL) + len(WORDS),
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            intermediate_size=64,
+            num_labels=1,
         )
         torch.manual_seed(0)
         AutoModelForSequenceClassification.from_config(config).save_pretrained(tmp_path / "rm")
@@ -176,8 +181,12 @@ def test_gradient_checkpointing_gives_the_same_gradients(tmp_path: Path) -> None
     grads = []
     for checkpointing in (False, True):
         torch.manual_seed(0)
-        net = build_net(folder, BackboneConfig(pooling="last", lora_r=2, head_dropout=0, lora_dropout=0,
-                                               gradient_checkpointing=checkpointing))
+        net = build_net(
+            folder,
+            BackboneConfig(
+                pooling="last", lora_r=2, head_dropout=0, lora_dropout=0, gradient_checkpointing=checkpointing
+            ),
+        )
         net(ids, mask).sum().backward()
         grads.append(torch.cat([p.grad.flatten() for p in net.parameters() if p.grad is not None]))
     base = net.body.get_base_model()

@@ -7,9 +7,9 @@ import pytest
 
 pytest.importorskip("transformers")
 
-from arenapref.models.neural.config import InputConfig  # noqa: E402
-from arenapref.models.neural.processor import BattleProcessor, trim_longer_first  # noqa: E402
-from neural_support import one_thread, HEADERS, word_tokenizer, words  # noqa: E402
+from arenapref.models.neural.config import InputConfig
+from arenapref.models.neural.processor import BattleProcessor, trim_longer_first
+from neural_support import HEADERS, word_tokenizer, words
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,9 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
 
-from neural_support import one_thread, random_battles, tiny_checkpoint  # noqa: E402, F401
-
 from arenapref.models.finetuned import LLMModel  # noqa: E402
 from arenapref.models.neural.training import evaluate  # noqa: E402
+from neural_support import one_thread, random_battles, tiny_checkpoint  # noqa: E402, F401
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +81,7 @@ def test_early_stopping_restores_the_best_held_out_weights(tiny: Path) -> None:
     # the weights kept are the best evaluation's: re-scoring the held-out set gives its loss
     from arenapref.models.finetuned import held_out_split
 
-    fit_rows, held_rows = held_out_split(battles, 0.3, 0)
+    _, held_rows = held_out_split(battles, 0.3, 0)
     held = battles.iloc[held_rows].reset_index(drop=True)
     from arenapref.data.schema import targets
 

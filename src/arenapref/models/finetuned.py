@@ -217,7 +217,13 @@ class CrossEncoderModel(FineTunedModel):
             input=InputConfig(max_length=256, prompt_cap=64),
             net=BackboneConfig(pooling="mean", lora_r=0),
             train=TrainConfig(
-                epochs=1, batch_size=8, lr=5e-5, head_lr=1e-3, eval_fraction=0.1, max_train_battles=2000, max_seconds=1800
+                epochs=1,
+                batch_size=8,
+                lr=5e-5,
+                head_lr=1e-3,
+                eval_fraction=0.1,
+                max_train_battles=2000,
+                max_seconds=1800,
             ),
         )
 
@@ -237,6 +243,12 @@ class LLMModel(FineTunedModel):
             input=InputConfig(max_length=256, prompt_cap=64),
             net=BackboneConfig(pooling="last", lora_r=8, lora_alpha=16, lora_dropout=0.05, head_dropout=0.0),
             train=TrainConfig(
-                epochs=1, batch_size=4, lr=2e-4, head_lr=1e-3, eval_fraction=0.1, max_train_battles=1000, max_seconds=1800
+                epochs=1,
+                batch_size=4,
+                lr=2e-4,
+                head_lr=1e-3,
+                eval_fraction=0.1,
+                max_train_battles=1000,
+                max_seconds=1800,
             ),
         )

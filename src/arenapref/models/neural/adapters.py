@@ -12,8 +12,6 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from arenapref.models.base import ModelDirError
 from arenapref.models.neural.backbones import PreferenceNet, assemble, load_body
 from arenapref.models.neural.config import BackboneConfig
@@ -83,7 +81,7 @@ def load_net(directory: Path, state: dict[str, Any], config: BackboneConfig) -> 
     return net.eval()
 
 
-def _base_with_adapter(directory: Path, state: dict[str, Any], config: BackboneConfig) -> torch.nn.Module:
+def _base_with_adapter(directory: Path, state: dict[str, Any], config: BackboneConfig) -> Any:
     from peft import PeftModel
 
     base = Path(state["base"])

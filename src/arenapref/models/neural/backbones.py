@@ -62,6 +62,8 @@ def body_config(checkpoint: Path, config: BackboneConfig) -> Any:
 class PreferenceNet(nn.Module):
     """body -> pooled vector -> dropout -> Linear(hidden, 3) -> (optional final soft-cap) -> logits."""
 
+    body: Any  # a transformers model, or peft's wrapper of one
+
     def __init__(self, body: nn.Module, hidden: int, pooling: str, dropout: float, final_cap: float | None) -> None:
         super().__init__()
         self.body = body
@@ -93,7 +95,7 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:
     return hidden[:, 0]
 
 
-def load_body(checkpoint: Path, config: BackboneConfig, dtype: torch.dtype = torch.float32) -> nn.Module:
+def load_body(checkpoint: Path, config: BackboneConfig, dtype: torch.dtype = torch.float32) -> Any:
     """The checkpoint's body (AutoModel: no LM or reward head), config edits applied, optionally quantised."""
     from transformers import AutoModel
 
@@ -120,11 +122,14 @@ def quantization_config(kind: str) -> Any:
     if kind == "8bit":
         return BitsAndBytesConfig(load_in_8bit=True)
     return BitsAndBytesConfig(
-        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16, bnb_4bit_use_double_quant=True
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_compute_dtype=torch.bfloat16,
+        bnb_4bit_use_double_quant=True,
     )
 
 
-def add_lora(body: nn.Module, config: BackboneConfig) -> nn.Module:
+def add_lora(body: Any, config: BackboneConfig) -> Any:
     """The body wrapped by peft LoRA (only the adapters train)."""
     from peft import LoraConfig, get_peft_model
 
@@ -138,11 +143,13 @@ def add_lora(body: nn.Module, config: BackboneConfig) -> nn.Module:
     return get_peft_model(body, lora)
 
 
-def assemble(body: nn.Module, config: BackboneConfig) -> PreferenceNet:
+def assemble(body: Any, config: BackboneConfig) -> PreferenceNet:
     """Head and switches around a loaded body (LoRA already applied or not)."""
     hf_config = body.config
     hidden = getattr(hf_config, "hidden_size", None) or hf_config.get_text_config().hidden_size
-    net = PreferenceNet(body, hidden, config.pooling, config.head_dropout, getattr(hf_config, "final_logit_softcapping", None))
+    net = PreferenceNet(
+        body, hidden, config.pooling, config.head_dropout, getattr(hf_config, "final_logit_softcapping", None)
+    )
     if config.gradient_checkpointing:
         inner = body.get_base_model() if hasattr(body, "get_base_model") else body
         if hasattr(inner, "activation_checkpointing_enable"):  # transformers >= 5.x

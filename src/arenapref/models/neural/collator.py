@@ -22,15 +22,17 @@ def length_batches(
     """Row positions grouped into batches by length: at most `batch_size` rows and, when given, at most
     `max_tokens` padded tokens (rows x longest) per batch (a row longer than that goes alone). `shuffle`: ties in
     length are broken at random and the batch order is random (training); otherwise batches go shortest first."""
-    lengths = np.asarray(lengths, dtype=np.int64)
+    sizes = np.asarray(lengths, dtype=np.int64)
     rng = np.random.default_rng(seed)
-    tiebreak = rng.random(len(lengths)) if shuffle else np.arange(len(lengths))
-    order = np.lexsort((tiebreak, lengths))
+    tiebreak = rng.random(len(sizes)) if shuffle else np.arange(len(sizes))
+    order = np.lexsort((tiebreak, sizes))
     batches: list[np.ndarray] = []
     start = 0
     for i in range(1, len(order) + 1):
         size = i - start
-        too_many = size > batch_size or (max_tokens is not None and size > 1 and size * lengths[order[i - 1]] > max_tokens)
+        too_many = size > batch_size or (
+            max_tokens is not None and size > 1 and size * sizes[order[i - 1]] > max_tokens
+        )
         if too_many:
             batches.append(order[start : i - 1])
             start = i - 1
@@ -56,7 +58,7 @@ def pad_batch(sequences: Sequence[Sequence[int]], pad_id: int) -> dict[str, Any]
 
 def padding_share(batches: Sequence[np.ndarray], lengths: Sequence[int]) -> float:
     """Share of padded positions over all positions of the batches (0: no padding waste)."""
-    lengths = np.asarray(lengths)
-    total = sum(len(b) * int(lengths[b].max()) for b in batches if len(b))
-    real = sum(int(lengths[b].sum()) for b in batches)
+    sizes = np.asarray(lengths)
+    total = sum(len(b) * int(sizes[b].max()) for b in batches if len(b))
+    real = sum(int(sizes[b].sum()) for b in batches)
     return 1 - real / total if total else 0.0

@@ -23,14 +23,16 @@ class _Strict(BaseModel):
 class InputConfig(_Strict):
     """How a battle becomes one token sequence (processor.BattleProcessor)."""
 
-    max_length: int = Field(512, ge=16, description="Window in tokens, special tokens included.")
+    max_length: int = Field(default=512, ge=16, description="Window in tokens, special tokens included.")
     truncation: Truncation = Field(
-        "turns",
+        default="turns",
         description="turns: keep whole turns from the end, cap the prompt, trim the longer answer first; "
         "left: keep the last tokens; right: keep the first tokens.",
     )
-    prompt_cap: int = Field(128, ge=1, description="'turns': a prompt is cut to this many tokens when space runs out.")
-    null_marker: str = Field("[no response]", description="Text standing for a missing (None) turn.")
+    prompt_cap: int = Field(
+        default=128, ge=1, description="'turns': a prompt is cut to this many tokens when space runs out."
+    )
+    null_marker: str = Field(default="[no response]", description="Text standing for a missing (None) turn.")
     prompt_header: str = "<prompt>: "
     a_header: str = "\n\n<response_a>: "
     b_header: str = "\n\n<response_b>: "
@@ -40,50 +42,58 @@ class InputConfig(_Strict):
 class BackboneConfig(_Strict):
     """Which checkpoint and how it is adapted (backbones.build_net)."""
 
-    backbone: str | None = Field(None, description="Checkpoint folder or .gguf file; None: the kind's default.")
-    pooling: Pooling = Field("mean", description="Sequence vector fed to the 3-way head.")
-    lora_r: int = Field(0, ge=0, description="LoRA rank; 0 trains every weight.")
-    lora_alpha: float = Field(16.0, gt=0)
-    lora_dropout: float = Field(0.05, ge=0, lt=1)
-    lora_targets: str | list[str] = Field("all-linear", description="peft target_modules.")
+    backbone: str | None = Field(default=None, description="Checkpoint folder or .gguf file; None: the kind's default.")
+    pooling: Pooling = Field(default="mean", description="Sequence vector fed to the 3-way head.")
+    lora_r: int = Field(default=0, ge=0, description="LoRA rank; 0 trains every weight.")
+    lora_alpha: int = Field(default=16, ge=1)
+    lora_dropout: float = Field(default=0.05, ge=0, lt=1)
+    lora_targets: str | list[str] = Field(default="all-linear", description="peft target_modules.")
     gradient_checkpointing: bool = False
-    quantization: Literal["none", "4bit", "8bit"] = Field("none", description="bitsandbytes loading (GPU only).")
-    soft_cap: bool = Field(True, description="Gemma-2 attention and final logit soft-capping; False switches both off.")
-    head_dropout: float = Field(0.1, ge=0, lt=1)
-    merge_on_save: bool = Field(False, description="Save LoRA merged into full weights instead of an adapter.")
+    quantization: Literal["none", "4bit", "8bit"] = Field(
+        default="none", description="bitsandbytes loading (GPU only)."
+    )
+    soft_cap: bool = Field(
+        default=True, description="Gemma-2 attention and final logit soft-capping; False switches both off."
+    )
+    head_dropout: float = Field(default=0.1, ge=0, lt=1)
+    merge_on_save: bool = Field(default=False, description="Save LoRA merged into full weights instead of an adapter.")
 
 
 class LossConfig(_Strict):
     """alpha * CE(labels) + (1 - alpha) * T^2 * KL(teacher || student) (losses.preference_loss)."""
 
-    alpha: float = Field(1.0, ge=0, le=1, description="Weight of the label cross entropy against distillation.")
-    temperature: float = Field(1.0, gt=0, description="Distillation temperature T.")
+    alpha: float = Field(default=1.0, ge=0, le=1, description="Weight of the label cross entropy against distillation.")
+    temperature: float = Field(default=1.0, gt=0, description="Distillation temperature T.")
 
 
 class TrainConfig(_Strict):
     """The optimisation (training.fit_net)."""
 
-    epochs: float = Field(1.0, gt=0)
-    batch_size: int = Field(8, ge=1, description="Battles per micro-batch; each goes in with its swap.")
-    grad_accum: int = Field(1, ge=1, description="Micro-batches per optimisation step.")
-    max_tokens: int | None = Field(None, ge=16, description="Cap on padded tokens per micro-batch.")
-    lr: float = Field(5e-5, gt=0)
-    head_lr: float | None = Field(None, gt=0, description="Learning rate of the new head (default: lr).")
-    weight_decay: float = Field(0.01, ge=0)
-    warmup_ratio: float = Field(0.1, ge=0, lt=1)
-    max_grad_norm: float = Field(1.0, gt=0)
+    epochs: float = Field(default=1.0, gt=0)
+    batch_size: int = Field(default=8, ge=1, description="Battles per micro-batch; each goes in with its swap.")
+    grad_accum: int = Field(default=1, ge=1, description="Micro-batches per optimisation step.")
+    max_tokens: int | None = Field(default=None, ge=16, description="Cap on padded tokens per micro-batch.")
+    lr: float = Field(default=5e-5, gt=0)
+    head_lr: float | None = Field(default=None, gt=0, description="Learning rate of the new head (default: lr).")
+    weight_decay: float = Field(default=0.01, ge=0)
+    warmup_ratio: float = Field(default=0.1, ge=0, lt=1)
+    max_grad_norm: float = Field(default=1.0, gt=0)
     optimizer: Literal["adamw", "adamw-kahan"] = Field(
-        "adamw", description="torch AdamW, or torch-optimi's AdamW with Kahan summation (for bf16 weights)."
+        default="adamw", description="torch AdamW, or torch-optimi's AdamW with Kahan summation (for bf16 weights)."
     )
-    precision: Precision = Field("auto", description="auto: bf16 where the GPU supports it, else fp16 on GPU, else no.")
+    precision: Precision = Field(
+        default="auto", description="auto: bf16 where the GPU supports it, else fp16 on GPU, else no."
+    )
     seed: int = 0
-    eval_fraction: float = Field(0.1, ge=0, lt=1, description="Share of prompts held out for early stopping.")
-    eval_every: int = Field(0, ge=0, description="Evaluate every N optimisation steps; 0: once per epoch.")
-    patience: int = Field(2, ge=1, description="Evaluations without improvement before stopping.")
-    max_seconds: float | None = Field(None, gt=0, description="Stop training after this long (a time cap).")
-    max_train_battles: int | None = Field(None, ge=1, description="Train on a random subset of this size.")
-    predict_batch_size: int = Field(16, ge=1)
-    checkpoint_dir: str | None = Field(None, description="Resumable checkpoints go here (resumed when present).")
+    eval_fraction: float = Field(default=0.1, ge=0, lt=1, description="Share of prompts held out for early stopping.")
+    eval_every: int = Field(default=0, ge=0, description="Evaluate every N optimisation steps; 0: once per epoch.")
+    patience: int = Field(default=2, ge=1, description="Evaluations without improvement before stopping.")
+    max_seconds: float | None = Field(default=None, gt=0, description="Stop training after this long (a time cap).")
+    max_train_battles: int | None = Field(default=None, ge=1, description="Train on a random subset of this size.")
+    predict_batch_size: int = Field(default=16, ge=1)
+    checkpoint_dir: str | None = Field(
+        default=None, description="Resumable checkpoints go here (resumed when present)."
+    )
     progress_bar: bool = True
 
 

@@ -97,7 +97,7 @@ def make_optimizer(net: torch.nn.Module, config: TrainConfig) -> torch.optim.Opt
     if config.optimizer == "adamw-kahan":
         from optimi import AdamW
 
-        return AdamW(params, lr=config.lr, kahan_sum=True, decouple_lr=False)  # type: ignore[no-any-return]
+        return AdamW(params, lr=config.lr, kahan_sum=True, decouple_lr=False)
     return torch.optim.AdamW(params, lr=config.lr)
 
 
@@ -160,7 +160,11 @@ def fit_net(
     net.train()
     for epoch in range(math.ceil(config.epochs)):
         batches = length_batches(
-            lengths, config.batch_size, config.max_tokens and config.max_tokens // 2, shuffle=True, seed=config.seed + epoch
+            lengths,
+            config.batch_size,
+            config.max_tokens and config.max_tokens // 2,
+            shuffle=True,
+            seed=config.seed + epoch,
         )
         for rows in batches:
             if micro >= total_micro or stop:
@@ -171,7 +175,9 @@ def fit_net(
             shard = rows[acc.process_index :: acc.num_processes]
             if len(shard) == 0:
                 shard = rows[:1]
-            inputs = {k: v.to(acc.device) for k, v in pad_batch(pair_rows(train.ids, train.swapped, shard), pad_id).items()}
+            inputs = {
+                k: v.to(acc.device) for k, v in pad_batch(pair_rows(train.ids, train.swapped, shard), pad_id).items()
+            }
             index = torch.as_tensor(shard)
             y = torch.stack([targets[index], targets[index][:, mirror]], dim=1).reshape(-1, 3).to(acc.device)
             t = None
@@ -243,9 +249,7 @@ def evaluate(net: torch.nn.Module, data: Encoded, batch_size: int, pad_id: int) 
 
 
 @torch.no_grad()
-def predict_pairs(
-    net: torch.nn.Module, ids: list[Ids], swapped: list[Ids], batch_size: int, pad_id: int
-) -> np.ndarray:
+def predict_pairs(net: torch.nn.Module, ids: list[Ids], swapped: list[Ids], batch_size: int, pad_id: int) -> np.ndarray:
     """(n, 3) probabilities: softmax on both orders, the swapped one mirrored back, averaged. The two orders of a
     battle share a batch in a canonical row order (smaller token list first), so predicting the swapped battles
     runs exactly the same batches and gives exactly mirrored probabilities."""
