@@ -8,7 +8,7 @@ inside the methods. Options are set by name (`set_options({"max_length": 128})`,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -18,8 +18,10 @@ from arenapref.data.folds import prompt_groups
 from arenapref.data.schema import targets
 from arenapref.models.base import ModelDirError, PreferenceModel
 from arenapref.models.model_dir import check_version, require, training_data_hash
-from arenapref.models.neural.config import BackboneConfig, FineTuneConfig, InputConfig, TrainConfig
 from arenapref.models.registry import register
+
+if TYPE_CHECKING:  # pydantic comes with the nn extra; the core install registers these classes without it
+    from arenapref.models.neural.config import FineTuneConfig
 
 MIN_HELD_OUT = 20  # fewer held-out battles than this: no early stopping set
 
@@ -44,6 +46,8 @@ class FineTunedModel(PreferenceModel):
 
     @classmethod
     def default_config(cls) -> FineTuneConfig:
+        from arenapref.models.neural.config import FineTuneConfig
+
         return FineTuneConfig(kind=cls.kind)  # type: ignore[arg-type]
 
     def set_options(self, options: dict[str, Any]) -> FineTunedModel:
@@ -166,6 +170,8 @@ class FineTunedModel(PreferenceModel):
 
         from arenapref.models.neural.adapters import TOKENIZER_DIR, load_net
 
+        from arenapref.models.neural.config import FineTuneConfig
+
         require(state, ("config", "weights", "version"), directory)
         check_version("arenapref", state["version"], __version__, directory)
         model = cls(FineTuneConfig.model_validate(state["config"]))
@@ -212,6 +218,8 @@ class CrossEncoderModel(FineTunedModel):
 
     @classmethod
     def default_config(cls) -> FineTuneConfig:
+        from arenapref.models.neural.config import BackboneConfig, FineTuneConfig, InputConfig, TrainConfig
+
         return FineTuneConfig(
             kind="cross-encoder",
             input=InputConfig(max_length=256, prompt_cap=64),
@@ -238,6 +246,8 @@ class LLMModel(FineTunedModel):
 
     @classmethod
     def default_config(cls) -> FineTuneConfig:
+        from arenapref.models.neural.config import BackboneConfig, FineTuneConfig, InputConfig, TrainConfig
+
         return FineTuneConfig(
             kind="llm",
             input=InputConfig(max_length=256, prompt_cap=64),
