@@ -114,7 +114,7 @@ def test_encoder_and_causal_special_tokens(tokenizer) -> None:
 
     bert = AutoTokenizer.from_pretrained(default_backbone("cross-encoder"))
     ids = BattleProcessor(bert, InputConfig(max_length=32)).encode(["hello " * 50], ["yes " * 40], [None])
-    assert len(ids) == 32 and ids[0] == bert.cls_token_id and ids[-1] == bert.sep_token_id
+    assert 31 <= len(ids) <= 32 and ids[0] == bert.cls_token_id and ids[-1] == bert.sep_token_id  # odd room: 1 spare
     causal = BattleProcessor(tokenizer, InputConfig(**HEADERS), causal=True).encode(["p0w0"], ["a0w0"], ["b0w0"])
     assert text(tokenizer, causal) == ["[BOS]", "P", "p0w0", "A", "a0w0", "B", "b0w0", "[EOS]"]
 

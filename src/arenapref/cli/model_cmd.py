@@ -144,7 +144,19 @@ def _print_reports(reports: list[ReadReport]) -> None:
 
 def _print_training(model: PreferenceModel) -> None:
     training = getattr(model, "training", None)
-    if training:
+    if training and "steps" in training:  # a fine-tuned transformer
+        best = training.get("best_loss")
+        console.print(
+            f"{training['steps']} optimisation steps on {training['train_battles']:,} battles (both orders), "
+            f"{training['battles_per_second']:.2f} battles/s, {training['stopped']}; "
+            + (
+                f"best held-out log loss {best:.4f} at step {training['best_step']}"
+                if best is not None
+                else "no held-out set"
+            ),
+            highlight=False,
+        )
+    elif training:
         rounds = ", ".join(f"{k} {v}" for k, v in training.get("rounds", {}).items())
         console.print(f"boosting rounds: {rounds}; inner folds: {training.get('inner_folds')}", highlight=False)
     temperatures = getattr(model, "temperatures", None)
