@@ -10,12 +10,11 @@ import pytest
 
 pytest.importorskip("torch")
 
-from neural_support import one_thread  # noqa: E402, F401
-
-from arenapref.data.folds import grouped_folds  # noqa: E402
-from arenapref.data.io import read_battles  # noqa: E402
-from arenapref.evaluation.metrics import log_loss  # noqa: E402
-from arenapref.models.registry import create  # noqa: E402
+from arenapref.data.folds import grouped_folds
+from arenapref.data.io import read_battles
+from arenapref.evaluation.metrics import kaggle_log_loss
+from arenapref.models.registry import create
+from neural_support import one_thread  # noqa: F401
 
 
 @pytest.mark.slow
@@ -28,6 +27,6 @@ def test_minilm_cross_encoder_beats_the_prior_on_held_out_autoj(data_dir: Path) 
     options = {"max_length": 128, "prompt_cap": 24, "epochs": 1, "lr": 1e-4, "eval_fraction": 0, "progress_bar": False}
     model = create("cross-encoder", options).fit(train)
     labels = test["label"].to_numpy(dtype=int)
-    prior = log_loss(labels, create("prior").fit(train).predict_proba(test))
-    tuned = log_loss(labels, model.predict_proba(test))
+    prior = kaggle_log_loss(labels, create("prior").fit(train).predict_proba(test))
+    tuned = kaggle_log_loss(labels, model.predict_proba(test))
     assert tuned < prior, (tuned, prior)

@@ -169,7 +169,6 @@ class FineTunedModel(PreferenceModel):
         from transformers import AutoTokenizer
 
         from arenapref.models.neural.adapters import TOKENIZER_DIR, load_net
-
         from arenapref.models.neural.config import FineTuneConfig
 
         require(state, ("config", "weights", "version"), directory)
