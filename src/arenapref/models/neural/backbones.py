@@ -95,12 +95,12 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:
     return hidden[:, 0]
 
 
-def load_body(checkpoint: Path, config: BackboneConfig, dtype: torch.dtype = torch.float32) -> Any:
+def load_body(checkpoint: Path, config: BackboneConfig) -> Any:
     """The checkpoint's body (AutoModel: no LM or reward head), config edits applied, optionally quantised."""
     from transformers import AutoModel
 
     hf_config = body_config(checkpoint, config)
-    kwargs: dict[str, Any] = {"config": hf_config, "dtype": dtype}
+    kwargs: dict[str, Any] = {"config": hf_config, "dtype": getattr(torch, config.dtype)}
     if any(getattr(hf_config, f, None) is not None for f in SOFT_CAP_FIELDS):
         kwargs["attn_implementation"] = "eager"  # soft-capping needs eager attention
     if config.quantization != "none":
@@ -150,6 +150,7 @@ def assemble(body: Any, config: BackboneConfig) -> PreferenceNet:
     net = PreferenceNet(
         body, hidden, config.pooling, config.head_dropout, getattr(hf_config, "final_logit_softcapping", None)
     )
+    net.head.to(getattr(torch, config.dtype))
     if config.gradient_checkpointing:
         inner = body.get_base_model() if hasattr(body, "get_base_model") else body
         if hasattr(inner, "activation_checkpointing_enable"):  # transformers >= 5.x

@@ -48,6 +48,9 @@ class BackboneConfig(_Strict):
     lora_alpha: int = Field(default=16, ge=1)
     lora_dropout: float = Field(default=0.05, ge=0, lt=1)
     lora_targets: str | list[str] = Field(default="all-linear", description="peft target_modules.")
+    dtype: Literal["float32", "bfloat16", "float16"] = Field(
+        default="float32", description="Weights' dtype (bfloat16 on a GPU, with optimizer=adamw-kahan)."
+    )
     gradient_checkpointing: bool = False
     quantization: Literal["none", "4bit", "8bit"] = Field(
         default="none", description="bitsandbytes loading (GPU only)."
