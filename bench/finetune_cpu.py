@@ -3,10 +3,13 @@
 - `lodo`: leave one dataset out with the cross-encoder: for every dataset with >= 200 labelled rows, train on a
   random `--max-train` battles of the other datasets (prompts shared with the held-out one removed, as
   `arenapref bench` does) and score a random `--max-test` of the held-out dataset's labelled battles;
+- `cv`: the cross-encoder in 5-fold cross-validation grouped by prompt (the folds `arenapref bench` uses) on a
+  random `--subset` of Auto-J, each fold printed as it finishes;
 - `llm`: an LLM + LoRA (default: the bundled SmolLM2-135M) on `--train` Auto-J battles, scored on `--test` Auto-J
   battles of other prompts, with seconds per 1,000 battles for training and for prediction (both orders).
 
     python bench/finetune_cpu.py lodo --data ../shared/data --max-train 300 --max-test 200 --out out/ft_lodo.json
+    python bench/finetune_cpu.py cv --data ../shared/data --subset 300 --set max_length=128
     python bench/finetune_cpu.py llm --data ../shared/data --train 120 --test 200 --set max_length=96
 """
 
@@ -76,6 +79,22 @@ def lodo(args: argparse.Namespace, options: dict[str, str]) -> dict[str, Any]:
     return out
 
 
+def cv(args: argparse.Namespace, options: dict[str, str]) -> dict[str, Any]:
+    from arenapref.evaluation.protocols import in_domain_splits
+
+    battles, _ = read_battles(Path(args.data) / "autoj" / "testdata_pairwise.jsonl")
+    rng = np.random.default_rng(args.seed)
+    battles = battles.iloc[np.sort(rng.choice(len(battles), min(args.subset, len(battles)), replace=False))]
+    battles = battles.reset_index(drop=True)
+    out = {}
+    for k, split in enumerate(in_domain_splits(battles, 5, args.seed)):
+        train, test = battles.iloc[split.train].reset_index(drop=True), battles.iloc[split.test].reset_index(drop=True)
+        result = evaluate("cross-encoder", options, train, test)
+        out[f"fold{k}"] = result
+        print(f"fold{k}", json.dumps({k: v for k, v in result.items() if k != "training"}), flush=True)
+    return out
+
+
 def llm(args: argparse.Namespace, options: dict[str, str]) -> dict[str, Any]:
     battles, _ = read_battles(Path(args.data) / "autoj" / "testdata_pairwise.jsonl")
     train_idx, test_idx = next(grouped_folds(battles, n_splits=4, seed=args.seed))
@@ -89,7 +108,8 @@ def llm(args: argparse.Namespace, options: dict[str, str]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["lodo", "llm"])
+    parser.add_argument("what", choices=["lodo", "cv", "llm"])
+    parser.add_argument("--subset", type=int, default=300)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--max-train", type=int, default=300)
     parser.add_argument("--max-test", type=int, default=200)
@@ -101,7 +121,7 @@ def main() -> None:
     args = parser.parse_args()
     options = dict(item.split("=", 1) for item in args.set)
     started = time.perf_counter()
-    result = (lodo if args.what == "lodo" else llm)(args, options)
+    result = {"lodo": lodo, "cv": cv, "llm": llm}[args.what](args, options)
     summary = {
         "what": args.what,
         "options": options,
