@@ -34,7 +34,7 @@ def create(name: str, options: dict[str, Any] | None = None) -> PreferenceModel:
 
 def in_default_bench(name: str) -> bool:
     """False for models that run in `arenapref bench` only when named (class attribute default_bench)."""
-    return bool(getattr(_CLASSES[name], "default_bench", True))
+    return bool(getattr(_CLASSES.get(name), "default_bench", True))
 
 
 def accepts_options(model: PreferenceModel) -> bool:
