@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from arenapref.cli.options import parse_sets
 from arenapref.data.errors import DataError
 from arenapref.evaluation.sizes import QUICK_MAX_ROWS, QUICK_MAX_TRAIN, QUICK_SPLITS
 
@@ -31,6 +32,9 @@ def bench(
     ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Recompute every run and store nothing."),
     seed: int = typer.Option(0, "--seed", help="Seed of the folds and of the quick subsample."),
+    sets: list[str] | None = typer.Option(
+        None, "--set", help="Option KEY=VALUE for the models that take options (fine-tuned ones), repeatable."
+    ),
 ) -> None:
     """Accuracy, log loss vs the prior, position consistency and time per set and protocol, beside published
     numbers; the prior is always run as the reference."""
@@ -43,6 +47,7 @@ def bench(
         console.width = max(console.width, MIN_WIDTH)
     names = [m.strip() for m in models.split(",") if m.strip()] if models else None
     config = BenchConfig(data, names, quick, seed, None if no_cache else (cache_dir or default_cache_dir()))
+    config.model_options = parse_sets(sets)
     try:
         with console.status("bench") as status:
             result = run_bench(config, progress=lambda msg: status.update(f"bench: {escape(msg)}"))

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from arenapref.cli.options import parse_sets
 from arenapref.cli.reasons_view import reasons_table
 from arenapref.data.errors import DataError
 
@@ -30,6 +31,9 @@ def train(
     model: str = typer.Option("fast", "--model", "-m", help="Registered model name."),
     out: Path = typer.Option(..., "--out", "-o", help="Model directory to write."),
     fmt: str | None = typer.Option(None, "--format", help="Force one format for every file."),
+    sets: list[str] | None = typer.Option(
+        None, "--set", help="Model option KEY=VALUE, repeatable (fine-tuned models: max_length, epochs, ...)."
+    ),
 ) -> None:
     """Train a model on every labelled battle of FILES and save its directory (everything predict needs)."""
     from arenapref.data.io import read_many
@@ -38,9 +42,11 @@ def train(
 
     started = time.perf_counter()
     try:
-        estimator = registry.create(model)
+        estimator = registry.create(model, parse_sets(sets))
     except KeyError as exc:
         raise typer.BadParameter(str(exc.args[0]), param_hint="--model") from None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--set") from None
     with console.status("reading") as status:
         battles, reports = read_many(files, fmt)
         _print_reports(reports)
@@ -68,6 +74,7 @@ def predict(
     strict: bool = typer.Option(
         False, "--strict", help="Refuse input with any unreadable row (Kaggle rejects a submission missing ids)."
     ),
+    max_length: int | None = typer.Option(None, "--max-length", help="Token window (fine-tuned models)."),
 ) -> None:
     """Write P(A wins), P(B wins), P(tie) per battle in Kaggle's submission format, ids and row order kept."""
     from arenapref.data.io import read_battles
@@ -77,6 +84,10 @@ def predict(
     started = time.perf_counter()
     check_writable(out)
     model = registry.load(model_dir)
+    if max_length is not None:
+        if not registry.accepts_options(model):
+            raise typer.BadParameter(f"model {type(model).name!r} has no token window", param_hint="--max-length")
+        model.set_options({"max_length": max_length})  # type: ignore[attr-defined]
     battles, report = read_battles(file, fmt)
     _print_reports([report])
     if strict and report.rows_dropped:
@@ -167,7 +178,19 @@ def _print_reports(reports: list[ReadReport]) -> None:
 
 def _print_training(model: PreferenceModel) -> None:
     training = getattr(model, "training", None)
-    if training:
+    if training and "steps" in training:  # a fine-tuned transformer
+        best = training.get("best_loss")
+        console.print(
+            f"{training['steps']} optimisation steps on {training['train_battles']:,} battles (both orders), "
+            f"{training['battles_per_second']:.2f} battles/s, {training['stopped']}; "
+            + (
+                f"best held-out log loss {best:.4f} at step {training['best_step']}"
+                if best is not None
+                else "no held-out set"
+            ),
+            highlight=False,
+        )
+    elif training:
         rounds = ", ".join(f"{k} {v}" for k, v in training.get("rounds", {}).items())
         console.print(f"boosting rounds: {rounds}; inner folds: {training.get('inner_folds')}", highlight=False)
     temperatures = getattr(model, "temperatures", None)

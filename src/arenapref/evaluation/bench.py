@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +62,7 @@ class BenchConfig:
     quick: bool = False
     seed: int = 0
     cache_dir: Path | None = None  # None: no cache
+    model_options: dict[str, str] = field(default_factory=dict)  # for models that take options (set_options)
 
     @property
     def n_splits(self) -> int:
@@ -77,7 +78,8 @@ class BenchConfig:
 
 
 def model_names(requested: list[str] | None) -> list[str]:
-    """The models to run, the reference prior first; unknown names raise KeyError listing the known ones."""
+    """The models to run, the reference prior first (default: every registered model but the slow ones that ask to
+    be named, e.g. the fine-tuned transformers); unknown names raise KeyError listing the known ones."""
     registry.create(REFERENCE_MODEL)  # loads the zoo
     names = requested or registry.default_models()
     unknown = [n for n in names if n not in registry.MODELS]
@@ -128,10 +130,16 @@ def split_hash(splits: list[Split]) -> str:
     return digest.hexdigest()
 
 
+def _options(model: str, config: BenchConfig) -> dict[str, str] | None:
+    """config.model_options for a model that takes options, else None."""
+    return config.model_options if config.model_options and registry.accepts_options(registry.create(model)) else None
+
+
 def _run_task(model: str, task: Task, config: BenchConfig, cache: RunCache, code: str) -> tuple[Run, bool]:
+    options = _options(model, config)
     parts = {
         "model": model,
-        "config": model_config(registry.create(model)),
+        "config": model_config(registry.create(model, options)),
         "code": code,
         "data": task.data_hash,
         "protocol": task.protocol,
@@ -143,7 +151,7 @@ def _run_task(model: str, task: Task, config: BenchConfig, cache: RunCache, code
     found = cache.get(key)
     if found is not None:
         return found, True
-    run = run_splits(lambda: registry.create(model), task.table, task.splits)
+    run = run_splits(lambda: registry.create(model, options), task.table, task.splits)
     cache.put(key, run, parts)
     return run, False
 
@@ -208,6 +216,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
             "max_rows_per_source": config.max_rows,
             "max_train_per_transfer_fit": config.max_train,
             "seed": config.seed,
+            "model_options": config.model_options,
             "cache_dir": str(config.cache_dir) if config.cache_dir else None,
             "arenapref_version": __version__,
         },

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from arenapref.models.base import ModelDirError, PreferenceModel, read_meta
 from arenapref.models.manifest import Manifest, check
@@ -26,12 +27,15 @@ MODELS: dict[str, str | Factory] = {
     "embed-minilm": "arenapref.models.embed:EmbedMiniLMModel",
     "embed-mlp": "arenapref.models.embed_mlp:EmbedMLPModel",
     "ensemble": "arenapref.models.ensemble:EnsembleModel",
+    "cross-encoder": "arenapref.models.finetuned:CrossEncoderModel",
+    "llm": "arenapref.models.finetuned:LLMModel",
     "judge": "arenapref.models.judge:JudgeModel",
     "judge-smollm2": "arenapref.models.judge:SmolLM2Judge",
 }
 #: Models a plain `arenapref bench` skips; `arenapref bench --models NAME` runs them: the zero-shot judges (slow),
-#: MiniLM embeddings (CPU-hours on every set), the ensemble (fits each member (inner folds + 1) times per split).
-OPT_IN = {"judge", "judge-smollm2", "embed-minilm", "ensemble"}
+#: MiniLM embeddings (CPU-hours on every set), the ensemble (fits each member (inner folds + 1) times per split),
+#: the fine-tuned transformers (GPU-sized work).
+OPT_IN = {"judge", "judge-smollm2", "embed-minilm", "ensemble", "cross-encoder", "llm"}
 
 
 def register(cls: type[PreferenceModel], factory: Factory | None = None) -> type[PreferenceModel]:
@@ -41,11 +45,17 @@ def register(cls: type[PreferenceModel], factory: Factory | None = None) -> type
     return cls
 
 
-def create(name: str) -> PreferenceModel:
+def create(name: str, options: dict[str, Any] | None = None) -> PreferenceModel:
+    """A fresh model; `options` (name -> value) go to its set_options (ValueError if it takes none)."""
     _ensure_loaded()
     if name not in MODELS:
         raise KeyError(f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}")
-    return _resolve(MODELS[name])()
+    model = _resolve(MODELS[name])()
+    if options:
+        if not accepts_options(model):
+            raise ValueError(f"model {name!r} takes no options")
+        model.set_options(options)  # type: ignore[attr-defined]
+    return model
 
 
 def model_class(name: str) -> type[PreferenceModel] | None:
@@ -62,6 +72,11 @@ def default_models() -> list[str]:
     """Registered names a plain `arenapref bench` runs: all but OPT_IN (no model module is imported to tell)."""
     _ensure_loaded()
     return [name for name in MODELS if name not in OPT_IN]
+
+
+def accepts_options(model: PreferenceModel) -> bool:
+    """Whether the model can be configured by name with set_options (the fine-tuned models)."""
+    return callable(getattr(model, "set_options", None))
 
 
 def load(directory: str | Path) -> PreferenceModel:

@@ -1,0 +1,95 @@
+"""The network in a model directory: a LoRA adapter beside a hash-checked reference to its base checkpoint, or
+full weights (a fully fine-tuned body, or LoRA merged into the base on request); the head always in head.safetensors.
+
+    <dir>/adapter/   peft adapter (adapter_config.json, adapter_model.safetensors)   -- LoRA, not merged
+    <dir>/backbone/  save_pretrained of the full body                                 -- full weights
+    <dir>/head.safetensors, <dir>/tokenizer/
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from arenapref.models.base import ModelDirError
+from arenapref.models.neural.backbones import PreferenceNet, assemble, load_body
+from arenapref.models.neural.config import BackboneConfig
+
+ADAPTER_DIR = "adapter"
+BACKBONE_DIR = "backbone"
+HEAD_FILE = "head.safetensors"
+TOKENIZER_DIR = "tokenizer"
+_WEIGHT_SUFFIXES = (".safetensors", ".bin")
+_BLOCK = 1 << 20
+
+
+def checkpoint_hash(folder: Path) -> str:
+    """SHA-256 over the names and bytes of a checkpoint's config.json and weight files."""
+    digest = hashlib.sha256()
+    files = [folder / "config.json", *sorted(p for p in folder.iterdir() if p.suffix in _WEIGHT_SUFFIXES)]
+    for path in files:
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as handle:
+            while block := handle.read(_BLOCK):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def is_lora(net: PreferenceNet) -> bool:
+    return hasattr(net.body, "peft_config")
+
+
+def merge(net: PreferenceNet) -> PreferenceNet:
+    """LoRA folded into the base weights (W + BA * alpha / r); the same network without adapters."""
+    if is_lora(net):
+        net.body = net.body.merge_and_unload()
+    return net
+
+
+def save_net(net: PreferenceNet, tokenizer: Any, directory: Path, base: Path) -> dict[str, Any]:
+    """Write the network and tokenizer; returns the state entries load_net needs."""
+    from safetensors.torch import save_file
+
+    head = {k: v.detach().contiguous().cpu() for k, v in net.head.state_dict().items()}
+    save_file(head, str(directory / HEAD_FILE))
+    tokenizer.save_pretrained(directory / TOKENIZER_DIR)
+    if is_lora(net):
+        net.body.save_pretrained(directory / ADAPTER_DIR)
+        return {"weights": "adapter", "base": str(base.resolve()), "base_sha256": checkpoint_hash(base)}
+    net.body.save_pretrained(directory / BACKBONE_DIR)
+    return {"weights": "full", "base": str(base.resolve())}
+
+
+def load_net(directory: Path, state: dict[str, Any], config: BackboneConfig) -> PreferenceNet:
+    """The saved network, in eval mode; ModelDirError if files are missing or the base checkpoint changed."""
+    from safetensors.torch import load_file
+
+    full = state.get("weights") == "full"
+    if full:
+        source = directory / BACKBONE_DIR
+        if not (source / "config.json").is_file():
+            raise ModelDirError(f"{directory}: missing {BACKBONE_DIR}/config.json")
+        body = load_body(source, config.model_copy(update={"quantization": "none"}))
+    else:
+        body = _base_with_adapter(directory, state, config)
+    net = assemble(body, config.model_copy(update={"gradient_checkpointing": False}))
+    head_path = directory / HEAD_FILE
+    if not head_path.is_file():
+        raise ModelDirError(f"{directory}: missing {HEAD_FILE}")
+    net.head.load_state_dict(load_file(str(head_path)))
+    return net.eval()
+
+
+def _base_with_adapter(directory: Path, state: dict[str, Any], config: BackboneConfig) -> Any:
+    from peft import PeftModel
+
+    base = Path(state["base"])
+    if not (base / "config.json").is_file():
+        raise ModelDirError(f"{directory}: base checkpoint {base} not found (the adapter needs it)")
+    if checkpoint_hash(base) != state["base_sha256"]:
+        raise ModelDirError(f"{directory}: base checkpoint {base} changed since training (SHA-256 mismatch)")
+    if not (directory / ADAPTER_DIR / "adapter_config.json").is_file():
+        raise ModelDirError(f"{directory}: missing {ADAPTER_DIR}/adapter_config.json")
+    body = load_body(base, config)
+    return PeftModel.from_pretrained(body, directory / ADAPTER_DIR)
