@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from arenapref.cli import bench_cmd, data_cmd, model_cmd, report_cmd, serve_cmd
+from arenapref.cli import bench_cmd, data_cmd, model_cmd, pipeline_cmd, report_cmd, serve_cmd
 from arenapref.data.errors import DataError
 from arenapref.models.base import ModelDirError
 
@@ -19,7 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (data_cmd, bench_cmd, model_cmd, report_cmd, serve_cmd):
+for module in (data_cmd, bench_cmd, model_cmd, report_cmd, serve_cmd, pipeline_cmd):
     module.register(app)
 
 err = Console(stderr=True)
