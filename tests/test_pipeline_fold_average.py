@@ -69,7 +69,9 @@ def test_delta_average_equals_the_mean_of_merged_fold_models(base: Path, folds: 
     out = tmp_path / "deltas"
     report = average_folds(folds, out, method="deltas")
     assert report.merged_modules == 2 * 7  # q, k, v, o, gate, up, down in each of 2 layers
-    merged = [PeftModel.from_pretrained(AutoModel.from_pretrained(base), f / "adapter").merge_and_unload() for f in folds]
+    merged = [
+        PeftModel.from_pretrained(AutoModel.from_pretrained(base), f / "adapter").merge_and_unload() for f in folds
+    ]
     expected = {k: (merged[0].state_dict()[k] + merged[1].state_dict()[k]) / 2 for k in merged[0].state_dict()}
     averaged = AutoModel.from_pretrained(out / "backbone").state_dict()
     plain = AutoModel.from_pretrained(base).state_dict()

@@ -96,14 +96,16 @@ def test_predictions_file_errors_name_file_field_and_count(sample: pd.DataFrame,
         read_predictions(bad, pd.Series(["a"]))
     off = tmp_path / "off.csv"
     pd.DataFrame({"id": ["a"], "winner_model_a": [0.5], "winner_model_b": [0.4], "winner_tie": [0.5]}).to_csv(off)
-    with pytest.raises(DataError, match="sum to 1.4000"):
+    with pytest.raises(DataError, match=r"sum to 1\.4000"):
         read_predictions(off, pd.Series(["a"]))
     with pytest.raises(DataError, match="winner_tie"):
         pd.DataFrame({"id": ["a"], "winner_model_a": [1.0], "winner_model_b": [0.0]}).to_csv(off)
         read_predictions(off, pd.Series(["a"]))
 
 
-def test_cli_missing_ids_is_one_line_exit_2(teacher_dir: Path, data_dir: Path, sample: pd.DataFrame, tmp_path: Path) -> None:
+def test_cli_missing_ids_is_one_line_exit_2(
+    teacher_dir: Path, data_dir: Path, sample: pd.DataFrame, tmp_path: Path
+) -> None:
     partial = write_submission(sample["id"].iloc[:50], np.tile([0.5, 0.3, 0.2], (50, 1)), tmp_path / "t.csv")
     code, text = run("pseudo-label", partial, data_dir / "kaggle-sample" / "train.csv", "-o", tmp_path / "x.parquet")
     assert code == 2
@@ -120,4 +122,3 @@ def test_teacher_folded_into_soft_labels_equals_the_loss_mix(sample: pd.DataFram
     onehot = np.eye(3)[battles["label"].fillna(0).to_numpy(dtype=int)]
     np.testing.assert_allclose(mixed[:3], 0.25 * onehot[:3] + 0.75 * teacher[:3])
     np.testing.assert_allclose(mixed[3], teacher[3])
-

@@ -56,3 +56,9 @@ def predict_sharded(predict: Predict, battles: pd.DataFrame) -> np.ndarray:
     if np.isnan(out).any():
         raise RuntimeError(f"{int(np.isnan(out).any(axis=1).sum())} rows came back from no process")
     return out
+
+
+def barrier() -> None:
+    """Wait for every launched process (nothing to wait for in a single process)."""
+    if world_size() > 1:
+        process_state().wait_for_everyone()

@@ -97,7 +97,9 @@ def mean_tensors(files: list[Path]) -> dict[str, Any]:
             raise ModelDirError(f"{path}: tensor {diff!r} is not in every fold")
         for key, value in tensors.items():
             if value.shape != total[key].shape:
-                raise ModelDirError(f"{path}: tensor {key!r} has shape {tuple(value.shape)}, not {tuple(total[key].shape)}")
+                raise ModelDirError(
+                    f"{path}: tensor {key!r} has shape {tuple(value.shape)}, not {tuple(total[key].shape)}"
+                )
             total[key] += value.double()
     return {k: (v / len(files)).to(first[k].dtype).contiguous() for k, v in total.items()}
 
@@ -231,9 +233,9 @@ def _base_checkpoint(fold: Fold, base: str | Path | None) -> Path:
         base = fold.config.get("base_model_name_or_path")
     if base is None or not (Path(base) / "config.json").is_file():
         raise ModelDirError(f"{fold.directory}: base checkpoint {base} not found (delta averaging needs it; --base)")
-    if fold.meta is not None and "base_sha256" in fold.meta["state"]["weights"]:
-        if checkpoint_hash(Path(base)) != fold.meta["state"]["weights"]["base_sha256"]:
-            raise ModelDirError(f"{fold.directory}: base checkpoint {base} changed since training (SHA-256 mismatch)")
+    recorded = fold.meta["state"]["weights"].get("base_sha256") if fold.meta is not None else None
+    if recorded is not None and checkpoint_hash(Path(base)) != recorded:
+        raise ModelDirError(f"{fold.directory}: base checkpoint {base} changed since training (SHA-256 mismatch)")
     return Path(base)
 
 

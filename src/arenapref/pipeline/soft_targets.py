@@ -16,7 +16,8 @@ from arenapref.data.schema import SOFT_COLUMNS, conform, targets
 
 
 def with_teacher(battles: pd.DataFrame, teacher: np.ndarray, alpha: float) -> pd.DataFrame:
-    """The battles with soft labels alpha * targets + (1 - alpha) * teacher (teacher alone on unlabelled rows)."""
+    """The battles with soft labels alpha * targets + (1 - alpha) * teacher (teacher alone on unlabelled rows;
+    rows whose teacher is NaN keep their own labels)."""
     if not 0 <= alpha <= 1:
         raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
     teacher = np.asarray(teacher, dtype=float)
@@ -25,8 +26,9 @@ def with_teacher(battles: pd.DataFrame, teacher: np.ndarray, alpha: float) -> pd
     y = targets(battles)
     labelled = y.sum(axis=1) > 0
     weight = np.where(labelled, alpha, 0.0)[:, None]
-    mixed = weight * y + (1 - weight) * teacher
+    has_teacher = ~np.isnan(teacher).any(axis=1)
+    mixed = weight * y + (1 - weight) * np.nan_to_num(teacher)
     out = battles.copy()
     for i, column in enumerate(SOFT_COLUMNS):
-        out[column] = mixed[:, i]
+        out[column] = np.where(has_teacher, mixed[:, i], battles[column].to_numpy(dtype=float))
     return conform(out)

@@ -84,6 +84,8 @@ def read_predictions(path: str | Path, ids: pd.Series) -> np.ndarray:
     if missing.any():
         shown = ", ".join(repr(i) for i in wanted[missing].unique()[:3])
         raise DataError(
-            str(path), f"{int(missing.sum()):,} of {len(wanted):,} battle ids missing from the file (e.g. {shown})", field="id"
+            str(path),
+            f"{int(missing.sum()):,} of {len(wanted):,} battle ids missing from the file (e.g. {shown})",
+            field="id",
         )
     return table.loc[wanted.to_numpy()].to_numpy(dtype=float)
