@@ -3,6 +3,8 @@
 Extra battles (pseudo-labelled pools) join every fold's training, except those sharing a prompt with that fold's
 evaluation battles (dropped and counted: evaluation data never leaks into training). A teacher (distillation) is
 passed to `fit(battles, teacher=...)` when the model takes one, else folded into the soft labels (soft_targets).
+A teacher's predictions must not come from a model that saw the held-out folds (train it on other data, or train
+one teacher per fold as bench/pipeline_distill.py does).
 
     OUT/fold-0 ... OUT/fold-{K-1}   model directories
     OUT/oof.csv                     out-of-fold predictions (Kaggle submission format, the battles' order)
