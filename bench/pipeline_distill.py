@@ -158,7 +158,8 @@ def main() -> int:
     ratio = timing["1 process"] / timing["2 processes"]
     print(
         f"\npseudo-label over {len(test)} battles (OMP_NUM_THREADS=1 per process): "
-        f"1 process {timing['1 process']:.1f} s, 2 processes {timing['2 processes']:.1f} s, speed-up {ratio:.2f}x; identical output: {same}"
+        f"1 process {timing['1 process']:.1f} s, 2 processes {timing['2 processes']:.1f} s, "
+        f"speed-up {ratio:.2f}x; identical output: {same}"
     )
     results["wall"] = {**timing, "speedup": ratio, "identical": same}
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
