@@ -12,6 +12,8 @@ the merged tree.
    (fold ensemble), the fold-averaged adapter (`average-folds`), and the averaged merged deltas.
 3. Wall time of `arenapref pseudo-label` with the averaged student over the test part: 1 process vs
    `torchrun --nproc_per_node 2` (the same rows, the same output).
+4. With --lodo N: leave-one-dataset-out for Auto-J instead: teacher and students trained on N battles drawn from
+   every other set (battles sharing a prompt with Auto-J removed), tested on all of Auto-J.
 
     python bench/pipeline_distill.py --pool bench/cache/kaggle_scale.csv --out out/pipeline
 """
@@ -59,6 +61,7 @@ def main() -> int:
     parser.add_argument("--teacher", default="embed")
     parser.add_argument("--set", action="append", default=[], help="student option KEY=VALUE")
     parser.add_argument("--out", type=Path, default=Path("out/pipeline"))
+    parser.add_argument("--lodo", type=int, default=0, help="run the leave-one-dataset-out stage on N battles")
     args = parser.parse_args()
     options = {
         "max_length": "128",
@@ -79,6 +82,8 @@ def main() -> int:
     pool = pool[~prompt_keys(pool).isin(set(prompt_keys(autoj)))]
     rows = np.sort(np.random.default_rng(0).choice(len(pool), min(args.pool_rows, len(pool)), replace=False))
     pool = pool.iloc[rows].assign(label=pd.NA).reset_index(drop=True)
+    if args.lodo:
+        return lodo(args, options, autoj, pool)
     print(f"Auto-J: {len(dev)} development, {len(test)} test battles; pool slice {len(pool)} rows (seed 0)", flush=True)
 
     y = labels(dev)
@@ -163,6 +168,32 @@ def main() -> int:
     )
     results["wall"] = {**timing, "speedup": ratio, "identical": same}
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def lodo(args: argparse.Namespace, options: dict[str, str], autoj: pd.DataFrame, pool: pd.DataFrame) -> int:
+    """Leave-one-dataset-out for Auto-J: everything else (capped) to train, all of Auto-J to test."""
+    from arenapref.evaluation.protocols import cap_train, transfer_split
+    from arenapref.evaluation.sets import load_sets
+
+    battles = load_sets(args.data).battles
+    split = cap_train(transfer_split(battles, "autoj"), args.lodo, seed=0)
+    train = battles.iloc[split.train].reset_index(drop=True)
+    test = battles.iloc[split.test].reset_index(drop=True)
+    pool = pool[~prompt_keys(pool).isin(set(prompt_keys(battles.iloc[split.test])))]
+    sources = ", ".join(f"{k} {v}" for k, v in train["source"].value_counts().items())
+    print(f"leave-one-dataset-out: train {len(train)} battles ({sources}); test Auto-J {len(test)}", flush=True)
+    y = labels(test)
+    started = time.perf_counter()
+    teacher = create(args.teacher).fit(train)
+    print(f"  teacher    {scores(y, mirror_average(teacher, test))}", flush=True)
+    pseudo, report = pseudo_label(pool, mirror_average(teacher, pool))
+    print(f"  {report.line()} ({time.perf_counter() - started:.0f} s)", flush=True)
+    for name, data in (("labels", train), ("distilled", pd.concat([train, pseudo], ignore_index=True))):
+        started = time.perf_counter()
+        model = student(options).fit(data)  # type: ignore[attr-defined]
+        p = model.predict_proba(test)
+        print(f"  {name:10s} {scores(y, p)} ({time.perf_counter() - started:.0f} s)", flush=True)
     return 0
 
 
