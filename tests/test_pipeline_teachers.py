@@ -122,3 +122,12 @@ def test_teacher_folded_into_soft_labels_equals_the_loss_mix(sample: pd.DataFram
     onehot = np.eye(3)[battles["label"].fillna(0).to_numpy(dtype=int)]
     np.testing.assert_allclose(mixed[:3], 0.25 * onehot[:3] + 0.75 * teacher[:3])
     np.testing.assert_allclose(mixed[3], teacher[3])
+
+
+def test_rows_without_a_teacher_keep_their_own_labels(sample: pd.DataFrame) -> None:
+    battles = sample.head(3).copy()
+    battles.loc[2, ["soft_a", "soft_b", "soft_tie"]] = [0.2, 0.2, 0.6]  # a pseudo-labelled row
+    teacher = np.array([[0.6, 0.3, 0.1], [np.nan] * 3, [np.nan] * 3])
+    mixed = targets(with_teacher(battles, teacher, alpha=0.5))
+    np.testing.assert_allclose(mixed[1:], targets(battles)[1:])
+    np.testing.assert_allclose(mixed[0], 0.5 * targets(battles)[0] + 0.5 * teacher[0])
