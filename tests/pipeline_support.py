@@ -77,3 +77,26 @@ def lora_fold(base: Path, folder: Path, seed: int, r: int = 4, model_dir: bool =
     }
     (folder / "model.json").write_text(json.dumps(meta))
     return folder
+
+
+def full_fold(base: Path, folder: Path, seed: int) -> Path:
+    """A fully fine-tuned fold as the fine-tuning tier saves it: backbone/ (the whole body), head, model.json."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoModel
+
+    torch.manual_seed(seed)
+    body = AutoModel.from_pretrained(base)
+    with torch.no_grad():
+        for param in body.parameters():
+            param.add_(0.01 * torch.randn_like(param))
+    body.save_pretrained(folder / "backbone")
+    head = torch.nn.Linear(TINY["hidden_size"], 3)
+    save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(folder / "head.safetensors"))
+    meta = {
+        "model": "cross-encoder",
+        "arenapref_version": "0",
+        "state": {"weights": {"weights": "full", "base": str(base)}},
+    }
+    (folder / "model.json").write_text(json.dumps(meta))
+    return folder

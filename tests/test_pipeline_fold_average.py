@@ -10,7 +10,7 @@ import pytest
 
 from arenapref.models.base import ModelDirError
 from arenapref.pipeline.fold_average import average_folds
-from pipeline_support import lora_fold, run, tiny_llama
+from pipeline_support import full_fold, lora_fold, run, tiny_llama
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +116,19 @@ def test_incompatible_or_missing_folds_are_refused(base: Path, folds: list[Path]
     assert code == 2 and "missing adapter_config.json" in text and "Traceback" not in text
     code, text = run("average-folds", *folds, "-o", folds[0])
     assert code == 2 and "not empty" in text
+
+
+def test_fully_fine_tuned_folds_average_into_a_model_soup(base: Path, tmp_path: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    folds = [full_fold(base, tmp_path / f"full{k}", seed=20 + k) for k in range(2)]
+    report = average_folds(folds, tmp_path / "soup", method="deltas")
+    assert "model soup" in report.line()
+    first, second = (AutoModel.from_pretrained(f / "backbone").state_dict() for f in folds)
+    soup = AutoModel.from_pretrained(tmp_path / "soup" / "backbone").state_dict()
+    for key, value in soup.items():
+        assert not torch.equal(first[key], second[key])
+        torch.testing.assert_close(value, (first[key] + second[key]) / 2, rtol=0, atol=1e-7)
+    meta = json.loads((tmp_path / "soup" / "model.json").read_text())
+    assert meta["state"]["weights"]["weights"] == "full" and meta["averaged_from"]["method"] == "deltas"

@@ -3,7 +3,9 @@
 Two layouts are read:
 - an arenapref fine-tuned model directory (model.json; LoRA in adapter/ as a peft adapter; head.safetensors;
   tokenizer/), as models/neural/adapters.py writes it;
-- a plain peft adapter folder (adapter_config.json + adapter_model.safetensors).
+- a plain peft adapter folder (adapter_config.json + adapter_model.safetensors);
+- a fully fine-tuned model directory (backbone/model.safetensors): its weights and head are averaged element-wise
+  (a model soup; for full weights both methods give this same mean).
 
 Two methods:
 - "adapters": the element-wise mean of every saved tensor (LoRA A, LoRA B, the head, modules_to_save). Cheap,
@@ -37,16 +39,26 @@ _CONFIG_KEYS_IGNORED = {"revision", "inference_mode"}
 
 @dataclass
 class Fold:
-    """One fold's files: its adapter folder and, for a model directory, its metadata and head."""
+    """One fold's files: its adapter folder (or, for a fully fine-tuned model, its backbone/ folder) and, for a
+    model directory, its metadata and head."""
 
     directory: Path
     adapter: Path
     meta: dict[str, Any] | None = None
     head: Path | None = None
+    full: bool = False
+
+    @property
+    def config_file(self) -> Path:
+        return self.adapter / ("config.json" if self.full else ADAPTER_CONFIG)
+
+    @property
+    def weights_file(self) -> Path:
+        return self.adapter / ("model.safetensors" if self.full else ADAPTER_WEIGHTS)
 
     @property
     def config(self) -> dict[str, Any]:
-        return dict(json.loads((self.adapter / ADAPTER_CONFIG).read_text()))
+        return dict(json.loads(self.config_file.read_text()))
 
 
 @dataclass
@@ -60,9 +72,9 @@ class AverageReport:
 
     def line(self) -> str:
         what = f"{self.tensors} tensors ({self.parameters:,} values)"
-        if self.method == "deltas":
+        if self.merged_modules:
             what += f", {self.merged_modules} LoRA deltas merged into full weights"
-        return f"averaged {len(self.folds)} folds by {self.method}: {what}"
+        return f"averaged {len(self.folds)} folds by {self.method}: {what}" + "".join(f"; {n}" for n in self.notes)
 
 
 def read_fold(directory: str | Path) -> Fold:
@@ -70,17 +82,21 @@ def read_fold(directory: str | Path) -> Fold:
     directory = Path(directory)
     if (directory / META_FILE).is_file():
         meta = json.loads((directory / META_FILE).read_text())
-        weights = meta.get("state", {}).get("weights", {})
-        if weights.get("weights") != "adapter":
-            raise ModelDirError(f"{directory}: holds no LoRA adapter to average (weights: {weights.get('weights')})")
-        fold = Fold(directory, directory / ADAPTER_DIR, meta, directory / HEAD_FILE)
+        kind = meta.get("state", {}).get("weights", {}).get("weights")
+        if kind not in ("adapter", "full"):
+            raise ModelDirError(f"{directory}: holds no fine-tuned weights to average (weights: {kind})")
+        full = kind == "full"
+        folder = directory / (BACKBONE_DIR if full else ADAPTER_DIR)
+        fold = Fold(directory, folder, meta, directory / HEAD_FILE, full)
         if not fold.head or not fold.head.is_file():
             raise ModelDirError(f"{directory}: missing {HEAD_FILE}")
     else:
         fold = Fold(directory, directory)
-    for name in (ADAPTER_CONFIG, ADAPTER_WEIGHTS):
-        if not (fold.adapter / name).is_file():
-            raise ModelDirError(f"{fold.adapter}: missing {name} (not a peft adapter or fine-tuned model directory)")
+    for path in (fold.config_file, fold.weights_file):
+        if not path.is_file():
+            raise ModelDirError(
+                f"{fold.adapter}: missing {path.name} (not a peft adapter or fine-tuned model directory)"
+            )
     return fold
 
 
@@ -119,14 +135,16 @@ def average_folds(
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out}: exists and is not empty")
-    adapter = mean_tensors([f.adapter / ADAPTER_WEIGHTS for f in folds])
+    adapter = mean_tensors([f.weights_file for f in folds])
     head = mean_tensors([f.head for f in folds if f.head is not None]) if folds[0].head else None
     values = sum(v.numel() for v in adapter.values()) + sum(v.numel() for v in (head or {}).values())
     report = AverageReport(method, [str(f.directory) for f in folds], len(adapter) + len(head or {}), values)
     first = folds[0]
-    if method == "adapters":
+    if first.full:  # fully fine-tuned folds: the mean of the weights is also base + the mean of the deltas
+        report.notes.append("full weights: element-wise mean of every weight (a model soup)")
+    if method == "adapters" or first.full:
         shutil.copytree(first.directory, out, dirs_exist_ok=True)
-        save_file(adapter, str(out / (ADAPTER_DIR if first.meta else ".") / ADAPTER_WEIGHTS), metadata={"format": "pt"})
+        save_file(adapter, str(out / first.weights_file.relative_to(first.directory)), metadata={"format": "pt"})
     elif method == "deltas":
         base_dir = _base_checkpoint(first, base)
         merged, report.merged_modules = merged_weights(folds, base_dir)
@@ -184,7 +202,7 @@ def merged_weights(folds: list[Fold], base_dir: Path) -> tuple[dict[str, Any], i
         key = _base_key(weights, f"{module}.weight", base_dir)
         mean = sum(d[module] for d in per_fold) / len(per_fold)
         weights[key] = (weights[key].double() + mean).to(weights[key].dtype).contiguous()
-    others = {k: v for k, v in mean_tensors([f.adapter / ADAPTER_WEIGHTS for f in folds]).items() if ".lora_" not in k}
+    others = {k: v for k, v in mean_tensors([f.weights_file for f in folds]).items() if ".lora_" not in k}
     for key, value in others.items():
         weights[_base_key(weights, key.removeprefix(PEFT_PREFIX), base_dir)] = value
     return weights, len(per_fold[0])
@@ -266,7 +284,7 @@ def _copy_checkpoint_files(base: Path, target: Path) -> None:
 
 def _write_meta(meta: dict[str, Any], out: Path, report: AverageReport, method: str) -> None:
     meta = json.loads(json.dumps(meta))
-    if method == "deltas":
+    if method == "deltas" and meta["state"]["weights"]["weights"] == "adapter":
         meta["state"]["weights"] = {"weights": "full", "base": meta["state"]["weights"]["base"]}
     meta["averaged_from"] = {"method": method, "folds": report.folds}
     (out / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True))
