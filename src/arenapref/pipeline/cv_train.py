@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from arenapref.data.folds import grouped_folds
-from arenapref.data.schema import conform, labels
+from arenapref.data.schema import conform
 from arenapref.data.submission import write_submission
 from arenapref.evaluation.metrics import accuracy, kaggle_log_loss
 from arenapref.models.base import PreferenceModel
@@ -92,7 +92,7 @@ def train_folds(
         raise ValueError("k-fold training needs k >= 2")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    y = labels(battles)
+    y = battles["label"].to_numpy(dtype=float, na_value=np.nan)  # soft-only rows train but are not scored
     extra = conform(extra) if extra is not None else None
     extra_keys = prompt_keys(extra) if extra is not None else None
     keys = prompt_keys(battles)
@@ -123,13 +123,22 @@ def train_folds(
                 "extra": kept_extra,
                 "extra_dropped": dropped,
                 "held_out": len(test_idx),
-                "log_loss": kaggle_log_loss(y[test_idx], oof[test_idx]),
-                "accuracy": accuracy(y[test_idx], oof[test_idx]),
+                **_scores(y[test_idx], oof[test_idx]),
             }
         )
-    report.oof_log_loss, report.oof_accuracy = kaggle_log_loss(y, oof), accuracy(y, oof)
+    overall = _scores(y, oof)
+    report.oof_log_loss, report.oof_accuracy = overall["log_loss"], overall["accuracy"]
     if is_main_process():
         write_submission(battles["id"], oof, out / "oof.csv")
         (out / "folds.json").write_text(json.dumps(asdict(report), indent=2))
     barrier()
     return report
+
+
+def _scores(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    """Log loss and accuracy over the rows with a hard label (NaN when there are none)."""
+    hard = ~np.isnan(y)
+    if not hard.any():
+        return {"log_loss": float("nan"), "accuracy": float("nan")}
+    known = y[hard].astype(int)
+    return {"log_loss": kaggle_log_loss(known, proba[hard]), "accuracy": accuracy(known, proba[hard])}
