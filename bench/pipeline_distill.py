@@ -62,6 +62,7 @@ def main() -> int:
     parser.add_argument("--set", action="append", default=[], help="student option KEY=VALUE")
     parser.add_argument("--out", type=Path, default=Path("out/pipeline"))
     parser.add_argument("--lodo", type=int, default=0, help="run the leave-one-dataset-out stage on N battles")
+    parser.add_argument("--from-folds", action="store_true", help="skip stage 1: reuse OUT/fold-i of an earlier run")
     args = parser.parse_args()
     options = {
         "max_length": "128",
@@ -86,6 +87,15 @@ def main() -> int:
         return lodo(args, options, autoj, pool)
     print(f"Auto-J: {len(dev)} development, {len(test)} test battles; pool slice {len(pool)} rows (seed 0)", flush=True)
 
+    results: dict[str, object] = {}
+    if not args.from_folds:
+        results.update(cross_validate(args, options, dev, pool))
+    test_stages(args, test, results)
+    return 0
+
+
+def cross_validate(args: argparse.Namespace, options: dict[str, str], dev: pd.DataFrame, pool: pd.DataFrame) -> dict:
+    """Stage 1: per-fold teachers, pseudo-labels, labels-only and distilled students; fold dirs saved."""
     y = labels(dev)
     oof = {name: np.zeros((len(dev), 3)) for name in ("teacher", "labels", "distilled")}
     seconds = {name: 0.0 for name in oof}
@@ -117,7 +127,11 @@ def main() -> int:
             "log_loss": kaggle_log_loss(y, p),
             "seconds": seconds[name],
         }
+    return results
 
+
+def test_stages(args: argparse.Namespace, test: pd.DataFrame, results: dict[str, object]) -> None:
+    """Stages 2 and 3: the fold students on the test part, then 1 vs 2 processes."""
     y_test = labels(test)
     folds = [args.out / f"fold-{i}" for i in range(args.folds)]
     per_fold = [load(d).predict_proba(test) for d in folds]
@@ -168,7 +182,6 @@ def main() -> int:
     )
     results["wall"] = {**timing, "speedup": ratio, "identical": same}
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
-    return 0
 
 
 def lodo(args: argparse.Namespace, options: dict[str, str], autoj: pd.DataFrame, pool: pd.DataFrame) -> int:
