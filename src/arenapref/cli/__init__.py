@@ -11,7 +11,17 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from arenapref.cli import bench_cmd, cache_cmd, data_cmd, judge_cmd, kaggle_cmd, model_cmd, report_cmd, serve_cmd
+from arenapref.cli import (
+    bench_cmd,
+    cache_cmd,
+    data_cmd,
+    judge_cmd,
+    kaggle_cmd,
+    model_cmd,
+    pipeline_cmd,
+    report_cmd,
+    serve_cmd,
+)
 from arenapref.cli.version_cmd import register as register_version
 from arenapref.data.errors import DataError
 from arenapref.models.errors import ModelDirError
@@ -23,7 +33,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (data_cmd, bench_cmd, model_cmd, report_cmd, serve_cmd, judge_cmd, kaggle_cmd, cache_cmd):
+for module in (data_cmd, bench_cmd, model_cmd, report_cmd, serve_cmd, judge_cmd, kaggle_cmd, cache_cmd, pipeline_cmd):
     module.register(app)
 
 err = Console(stderr=True)
