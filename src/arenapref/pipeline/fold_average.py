@@ -18,7 +18,6 @@ checkpoint (path and SHA-256); otherwise ModelDirError names the directory and t
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from arenapref.models.base import META_FILE, ModelDirError
+from arenapref.models.model_dir import checkpoint_hash
 
 Method = Literal["adapters", "deltas"]
 ADAPTER_DIR = "adapter"  # the layout of models/neural/adapters.py
@@ -229,19 +229,6 @@ def _base_key(weights: dict[str, Any], name: str, folder: Path) -> str:
     if len(found) != 1:
         raise ModelDirError(f"{folder}: {len(found)} tensors match the adapted {name!r} (need exactly 1)")
     return found[0]
-
-
-def checkpoint_hash(folder: Path) -> str:
-    """SHA-256 over the names and bytes of a checkpoint's config.json and weight files: the algorithm of
-    models/neural/adapters.checkpoint_hash (which records base_sha256), repeated here until the branches merge."""
-    digest = hashlib.sha256()
-    files = [folder / "config.json", *sorted(p for p in folder.iterdir() if p.suffix in (".safetensors", ".bin"))]
-    for path in files:
-        digest.update(path.name.encode() + b"\0")
-        with path.open("rb") as handle:
-            while block := handle.read(1 << 20):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 def _base_checkpoint(fold: Fold, base: str | Path | None) -> Path:

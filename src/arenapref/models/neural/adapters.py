@@ -8,11 +8,11 @@ full weights (a fully fine-tuned body, or LoRA merged into the base on request);
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 from arenapref.models.base import ModelDirError
+from arenapref.models.model_dir import checkpoint_hash
 from arenapref.models.neural.backbones import PreferenceNet, assemble, load_body
 from arenapref.models.neural.config import BackboneConfig
 
@@ -22,18 +22,6 @@ HEAD_FILE = "head.safetensors"
 TOKENIZER_DIR = "tokenizer"
 _WEIGHT_SUFFIXES = (".safetensors", ".bin")
 _BLOCK = 1 << 20
-
-
-def checkpoint_hash(folder: Path) -> str:
-    """SHA-256 over the names and bytes of a checkpoint's config.json and weight files."""
-    digest = hashlib.sha256()
-    files = [folder / "config.json", *sorted(p for p in folder.iterdir() if p.suffix in _WEIGHT_SUFFIXES)]
-    for path in files:
-        digest.update(path.name.encode() + b"\0")
-        with path.open("rb") as handle:
-            while block := handle.read(_BLOCK):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 def is_lora(net: PreferenceNet) -> bool:
