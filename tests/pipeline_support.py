@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import sys
 from pathlib import Path
 from typing import Any
-
-import pytest
-
-from arenapref.cli import main
 
 TINY = {
     "vocab_size": 64,
@@ -22,20 +15,6 @@ TINY = {
     "num_key_value_heads": 2,
     "max_position_embeddings": 64,
 }
-
-
-def run(*args: str | Path) -> tuple[int, str]:
-    """(exit code, stdout + stderr) of `arenapref ARGS`, in-process."""
-    out = io.StringIO()
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        patch.setattr(sys, "argv", ["arenapref", *map(str, args)])
-        patch.setenv("COLUMNS", "200")
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 0
-    return code, out.getvalue()
 
 
 def tiny_llama(folder: Path, seed: int = 0) -> Path:

@@ -3,34 +3,16 @@ mixed input formats, explanations, and bad input -> one clear line, exit 2."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from arenapref.cli import main
 from arenapref.features.labels import label_of
+from cli_support import run_cli as run
 
 SUBMISSION_COLUMNS = ["id", "winner_model_a", "winner_model_b", "winner_tie"]
-
-
-def run(*args: str | Path) -> tuple[int, str]:
-    """The real entry point in-process; (exit code, stdout + stderr)."""
-    import contextlib
-    import io
-
-    out = io.StringIO()
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        patch.setattr(sys, "argv", ["arenapref", *map(str, args)])
-        patch.setenv("COLUMNS", "200")
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 0
-    return code, out.getvalue()
 
 
 @pytest.fixture(scope="module")

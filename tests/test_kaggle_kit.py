@@ -15,32 +15,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from arenapref.cli import main
 from arenapref.data.io import read_battles
 from arenapref.data.schema import LABEL_NAMES
 from arenapref.kaggle.errors import KitError
 from arenapref.kaggle.offline import pypi_reachable
 from arenapref.kaggle.validate import validate_submission
 from arenapref.models import registry
+from cli_support import run_cli as run
 
 pytestmark = pytest.mark.slow
-
-
-def run(*args: str | Path) -> tuple[int, str]:
-    """The real entry point in-process (usable from module fixtures); (exit code, stdout + stderr)."""
-    import contextlib
-    import io
-
-    out = io.StringIO()
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        patch.setattr(sys, "argv", ["arenapref", *map(str, args)])
-        patch.setenv("COLUMNS", "200")
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 0
-    return code, out.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ import pytest
 
 from arenapref.models.base import ModelDirError
 from arenapref.pipeline.fold_average import average_folds
-from pipeline_support import full_fold, lora_fold, run, tiny_llama
+from cli_support import run_cli as run
+from pipeline_support import full_fold, lora_fold, tiny_llama
 
 
 @pytest.fixture(scope="module")

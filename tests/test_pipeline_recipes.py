@@ -17,7 +17,7 @@ from arenapref.data.io import read_battles
 from arenapref.data.submission import write_submission
 from arenapref.models import registry
 from arenapref.pipeline.recipes import Recipe, load_recipe
-from pipeline_support import run
+from cli_support import run_cli as run
 
 RECIPES = Path(__file__).parents[1] / "configs" / "recipes"
 

@@ -20,7 +20,7 @@ from arenapref.models.registry import create
 from arenapref.pipeline.pseudo_labels import pseudo_label
 from arenapref.pipeline.soft_targets import with_teacher
 from arenapref.pipeline.teachers import mirror_average, read_predictions, teacher_proba
-from pipeline_support import run
+from cli_support import run_cli as run
 
 
 @pytest.fixture(scope="module")

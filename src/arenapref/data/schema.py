@@ -101,3 +101,12 @@ def targets(df: pd.DataFrame) -> np.ndarray:
     has_soft = ~np.isnan(soft).any(axis=1)
     y[has_soft] = soft[has_soft] / soft[has_soft].sum(axis=1, keepdims=True)
     return y
+
+
+def training_rows(df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The battles with a hard or soft label (index reset) and their targets; ValueError when there are none."""
+    y = targets(df)
+    known = y.sum(axis=1) > 0
+    if not known.any():
+        raise ValueError("no labelled battles to train on")
+    return df[known].reset_index(drop=True), y[known]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from arenapref.kaggle.errors import KitError
-from arenapref.kaggle.modelcopy import sha256_file
+from arenapref.models.model_dir import file_sha256
 
 MANIFEST_FILE = "MANIFEST.json"
 KIT_KIND = "arenapref-kaggle-kit"
@@ -17,7 +17,7 @@ KIT_FORMAT = 1
 def file_records(kit: Path, folder: str) -> list[dict[str, Any]]:
     """{path, bytes, sha256} of every file under kit/folder, paths relative to the kit, sorted."""
     return [
-        {"path": path.relative_to(kit).as_posix(), "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+        {"path": path.relative_to(kit).as_posix(), "bytes": path.stat().st_size, "sha256": file_sha256(path)}
         for path in sorted((kit / folder).rglob("*"))
         if path.is_file()
     ]
@@ -49,7 +49,7 @@ def verify_kit(kit: Path) -> dict[str, Any]:
         path = kit / record["path"]
         if not path.is_file():
             raise KitError(f"{kit}: {record['path']} is listed in {MANIFEST_FILE} but missing")
-        if path.stat().st_size != record["bytes"] or sha256_file(path) != record["sha256"]:
+        if path.stat().st_size != record["bytes"] or file_sha256(path) != record["sha256"]:
             raise KitError(f"{path}: differs from {MANIFEST_FILE} (size or SHA-256)")
     return manifest
 

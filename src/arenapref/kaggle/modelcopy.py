@@ -7,7 +7,6 @@ model type: the core models need the core install, every other model the `nn` ex
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 from collections.abc import Iterator
@@ -16,19 +15,11 @@ from typing import Any
 
 from arenapref.kaggle.errors import KitError
 from arenapref.models.base import read_meta
+from arenapref.models.model_dir import file_sha256
 
 #: Models that run on the core install (no torch); every other registered model needs the `nn` extra.
 CORE_MODELS = frozenset({"prior", "longer_wins", "fast"})
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_CHUNK = 1 << 20
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def model_extra(model_type: str) -> str | None:
@@ -57,10 +48,10 @@ def copy_model(model_dir: Path, dest: Path) -> tuple[dict[str, Any], int]:
         path = model_dir / file
         if not path.is_file():
             raise KitError(f"{model_dir}: model.json records {file}, which is missing")
-        if sha256_file(path) != digest:
+        if file_sha256(path) != digest:
             raise KitError(f"{path}: contents changed since the model was saved (SHA-256 mismatch)")
     shutil.copytree(model_dir, dest, ignore=shutil.ignore_patterns("__pycache__"))
     for file, digest in records.items():
-        if sha256_file(dest / file) != digest:
+        if file_sha256(dest / file) != digest:
             raise KitError(f"{dest / file}: the copy differs from the model's recorded SHA-256")
     return meta, len(records)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from arenapref import __version__
 from arenapref.data.folds import grouped_folds
-from arenapref.data.schema import targets
+from arenapref.data.schema import training_rows
 from arenapref.data.swap import MIRROR
 from arenapref.features.embed_pairs import battle_sides
 from arenapref.features.text import side_texts
@@ -99,12 +99,7 @@ class EmbedMLPModel(PreferenceModel):
         from arenapref.models import pair_net
 
         torch.set_num_threads(machine_threads())
-        battles = battles.reset_index(drop=True)
-        y = targets(battles)
-        known = y.sum(axis=1) > 0
-        if not known.any():
-            raise ValueError("no labelled battles to train on")
-        battles, y = battles[known].reset_index(drop=True), y[known]
+        battles, y = training_rows(battles)
         y = y / y.sum(axis=1, keepdims=True)
         both = np.vstack([side_stats(side_texts(battles, c)) for c in ("response_a", "response_b")])
         self.stat_mean, self.stat_std = both.mean(axis=0), np.maximum(both.std(axis=0), 1e-6)

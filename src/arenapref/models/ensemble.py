@@ -23,7 +23,7 @@ from scipy.optimize import minimize
 
 from arenapref import __version__
 from arenapref.data.folds import grouped_folds
-from arenapref.data.schema import targets
+from arenapref.data.schema import training_rows
 from arenapref.models.base import ModelDirError, PreferenceModel
 from arenapref.models.model_dir import check_version, require, training_data_hash
 from arenapref.models.temperature import softmax
@@ -76,12 +76,7 @@ class EnsembleModel(PreferenceModel):
     def fit(self, battles: pd.DataFrame) -> EnsembleModel:
         from arenapref.models import registry  # the members are models by name (see the registry)
 
-        battles = battles.reset_index(drop=True)
-        y = targets(battles)
-        known = y.sum(axis=1) > 0
-        if not known.any():
-            raise ValueError("no labelled battles to train on")
-        battles, y = battles[known].reset_index(drop=True), y[known]
+        battles, y = training_rows(battles)
         oof = self.out_of_fold(battles)
         seen = ~np.isnan(oof[0, :, 0])
         if seen.any():

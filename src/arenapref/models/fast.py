@@ -46,7 +46,7 @@ import pandas as pd
 
 from arenapref import __version__
 from arenapref.data.folds import grouped_folds
-from arenapref.data.schema import targets
+from arenapref.data.schema import training_rows
 from arenapref.data.swap import MIRROR
 from arenapref.features.builder import FeatureBuilder, FeatureConfig
 from arenapref.features.pair import FeatureMatrix
@@ -120,12 +120,7 @@ class FastModel(PreferenceModel):
 
     # ---- training -------------------------------------------------------------------------------------------
     def fit(self, battles: pd.DataFrame) -> FastModel:
-        battles = battles.reset_index(drop=True)
-        y = targets(battles)
-        known = y.sum(axis=1) > 0
-        if not known.any():
-            raise ValueError("no labelled battles to train on")
-        battles, y = battles[known].reset_index(drop=True), y[known]
+        battles, y = training_rows(battles)
         self._stage(f"fingerprinting {len(battles):,} training battles")
         data_hash = training_data_hash(battles)
         matrix = self._fit_features(battles)

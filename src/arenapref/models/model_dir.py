@@ -88,6 +88,15 @@ def require(state: dict[str, Any], keys: tuple[str, ...], directory: Path) -> No
         raise ModelDirError(f"{directory}: model state lacks {', '.join(missing)}")
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks (model weights can be large)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def checkpoint_hash(folder: Path) -> str:
     """SHA-256 over the names and bytes of a checkpoint folder's config.json and weight files (a LoRA adapter's
     base is recorded with it and checked on load)."""

