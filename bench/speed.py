@@ -122,7 +122,6 @@ def main(argv: list[str] | None = None) -> int:
     from arenapref.models import registry
     from kaggle_scale import build_kaggle_scale
 
-    registry.create(REFERENCE)  # loads every model module
     names = [m for m in (args.models.split(",") if args.models else registry.default_models()) if m]
     unknown = [n for n in names if n not in registry.MODELS]
     if unknown:

@@ -32,7 +32,6 @@ def sets_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def counting(monkeypatch: pytest.MonkeyPatch) -> type[CountingModel]:
-    registry.create("prior")  # load the zoo before adding the test model
     monkeypatch.setitem(registry.MODELS, CountingModel.name, CountingModel)
     CountingModel.fits = 0
     return CountingModel
@@ -95,7 +94,6 @@ class BrokenModel(CountingModel):
 def test_a_failing_model_is_reported_and_the_others_still_scored(
     sets_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    registry.create("prior")
     monkeypatch.setitem(registry.MODELS, BrokenModel.name, BrokenModel)
     result = run_bench(BenchConfig(sets_dir, ["broken", "longer_wins"], quick=True, cache_dir=None))
     assert {f["model"] for f in result.failures} == {"broken"} and len(result.failures) == 5

@@ -80,7 +80,6 @@ class BenchConfig:
 def model_names(requested: list[str] | None) -> list[str]:
     """The models to run, the reference prior first (default: every registered model but the slow ones that ask to
     be named, e.g. the fine-tuned transformers); unknown names raise KeyError listing the known ones."""
-    registry.create(REFERENCE_MODEL)  # loads the zoo
     names = requested or registry.default_models()
     unknown = [n for n in names if n not in registry.MODELS]
     if unknown:

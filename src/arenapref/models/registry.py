@@ -38,16 +38,8 @@ MODELS: dict[str, str | Factory] = {
 OPT_IN = {"judge", "judge-smollm2", "embed-minilm", "ensemble", "cross-encoder", "llm"}
 
 
-def register(cls: type[PreferenceModel], factory: Factory | None = None) -> type[PreferenceModel]:
-    """Compatibility path for modules listed in models/zoo.py: registers cls under cls.name (class decorator).
-    Prefer a line in MODELS, which keeps the model module free of any import of this one."""
-    MODELS[cls.name] = factory or cls
-    return cls
-
-
 def create(name: str, options: dict[str, Any] | None = None) -> PreferenceModel:
     """A fresh model; `options` (name -> value) go to its set_options (ValueError if it takes none)."""
-    _ensure_loaded()
     if name not in MODELS:
         raise KeyError(f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}")
     model = _resolve(MODELS[name])()
@@ -60,7 +52,6 @@ def create(name: str, options: dict[str, Any] | None = None) -> PreferenceModel:
 
 def model_class(name: str) -> type[PreferenceModel] | None:
     """The class registered under `name` (None when unknown, or registered as a factory that is not a class)."""
-    _ensure_loaded()
     entry = MODELS.get(name)
     if entry is None:
         return None
@@ -70,7 +61,6 @@ def model_class(name: str) -> type[PreferenceModel] | None:
 
 def default_models() -> list[str]:
     """Registered names a plain `arenapref bench` runs: all but OPT_IN (no model module is imported to tell)."""
-    _ensure_loaded()
     return [name for name in MODELS if name not in OPT_IN]
 
 
@@ -100,7 +90,3 @@ def _resolve(entry: str | Factory) -> Factory:
     module, _, attribute = entry.partition(":")
     resolved: Factory = getattr(importlib.import_module(module), attribute)
     return resolved
-
-
-def _ensure_loaded() -> None:
-    import arenapref.models.zoo  # noqa: F401  (compatibility: modules that still register with @register)
