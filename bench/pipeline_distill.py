@@ -35,11 +35,11 @@ from arenapref.data.folds import grouped_folds
 from arenapref.data.io import read_battles, write_battles
 from arenapref.data.schema import labels
 from arenapref.evaluation.metrics import accuracy, kaggle_log_loss
+from arenapref.models.base import mirror_average
 from arenapref.models.registry import create, load
 from arenapref.pipeline.cv_train import prompt_keys
 from arenapref.pipeline.fold_average import average_folds
 from arenapref.pipeline.pseudo_labels import pseudo_label
-from arenapref.pipeline.teachers import mirror_average
 
 
 def scores(y: np.ndarray, p: np.ndarray) -> str:

@@ -99,9 +99,9 @@ def main(out: Path, model_dir: str, battles_path: str) -> None:
 
     from arenapref.cli import main as cli_main
     from arenapref.data.io import read_battles
+    from arenapref.models.base import mirror_average
     from arenapref.models.registry import load
     from arenapref.pipeline.distributed import predict_sharded, process_state
-    from arenapref.pipeline.teachers import mirror_average
 
     state = process_state()
     rank = state.process_index

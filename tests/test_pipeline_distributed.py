@@ -21,9 +21,9 @@ import pytest
 
 from arenapref.data.io import read_battles
 from arenapref.data.schema import SOFT_COLUMNS
+from arenapref.models.base import mirror_average
 from arenapref.models.registry import create, load
 from arenapref.pipeline.distributed import predict_sharded
-from arenapref.pipeline.teachers import mirror_average
 
 TESTS = Path(__file__).parent
 TOLERANCE = 1e-5

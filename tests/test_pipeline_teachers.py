@@ -15,11 +15,12 @@ from arenapref.data.io import read_battles
 from arenapref.data.schema import SOFT_COLUMNS, targets
 from arenapref.data.submission import write_submission
 from arenapref.data.swap import swap
+from arenapref.models.base import mirror_average
 from arenapref.models.baselines import LengthModel
 from arenapref.models.registry import create
 from arenapref.pipeline.pseudo_labels import pseudo_label
 from arenapref.pipeline.soft_targets import with_teacher
-from arenapref.pipeline.teachers import mirror_average, read_predictions, teacher_proba
+from arenapref.pipeline.teachers import read_predictions, teacher_proba
 from cli_support import run_cli as run
 
 

@@ -17,10 +17,9 @@ import pandas as pd
 
 from arenapref.data.io import read_battles
 from arenapref.data.submission import write_submission
-from arenapref.data.swap import swap, swap_proba
 from arenapref.kaggle.modelcopy import CORE_MODELS
 from arenapref.models import registry
-from arenapref.models.base import PreferenceModel, read_meta
+from arenapref.models.base import PreferenceModel, mirror_average, read_meta
 
 KAGGLE_ROWS = 25_000
 BATCH = 5_000
@@ -76,9 +75,7 @@ def predict(model: PreferenceModel, battles: pd.DataFrame, tta: bool) -> np.ndar
     parts = []
     for start in range(0, len(battles), BATCH):
         chunk = battles.iloc[start : start + BATCH]
-        proba = np.asarray(model.predict_proba(chunk), dtype=float)
-        if tta:
-            proba = (proba + swap_proba(np.asarray(model.predict_proba(swap(chunk)), dtype=float))) / 2
+        proba = mirror_average(model, chunk) if tta else np.asarray(model.predict_proba(chunk), dtype=float)
         parts.append(proba)
         print(f"predicted {min(start + BATCH, len(battles)):,} / {len(battles):,}", flush=True)
     return np.vstack(parts) if parts else np.zeros((0, 3))

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from arenapref import __version__
+from arenapref.data.swap import swap, swap_proba
 from arenapref.models.errors import ModelDirError as ModelDirError  # re-exported: its old home
 
 META_FILE = "model.json"
@@ -65,6 +66,13 @@ class PreferenceModel(ABC):
         meta = {"model": self.name, "arenapref_version": __version__, "state": self.get_state(), **(extra or {})}
         (directory / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True))
         return directory
+
+
+def mirror_average(model: PreferenceModel, battles: pd.DataFrame) -> np.ndarray:
+    """(n, 3) mean of the model's probabilities on the battles and, mirrored back, on their swaps (swap TTA)."""
+    direct = np.asarray(model.predict_proba(battles), dtype=float)
+    swapped = swap_proba(np.asarray(model.predict_proba(swap(battles)), dtype=float))
+    return (direct + swapped) / 2
 
 
 def read_meta(directory: str | Path) -> dict[str, Any]:

@@ -27,10 +27,9 @@ from arenapref.data.folds import grouped_folds
 from arenapref.data.schema import conform
 from arenapref.data.submission import write_submission
 from arenapref.evaluation.metrics import accuracy, kaggle_log_loss
-from arenapref.models.base import PreferenceModel
+from arenapref.models.base import PreferenceModel, mirror_average
 from arenapref.pipeline.distributed import barrier, is_main_process, predict_sharded
 from arenapref.pipeline.soft_targets import with_teacher
-from arenapref.pipeline.teachers import mirror_average
 
 Factory = Callable[[], PreferenceModel]
 

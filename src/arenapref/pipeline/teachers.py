@@ -15,18 +15,10 @@ import pandas as pd
 
 from arenapref.data.errors import DataError
 from arenapref.data.schema import LABEL_NAMES
-from arenapref.data.swap import swap, swap_proba
-from arenapref.models.base import META_FILE, PreferenceModel
+from arenapref.models.base import META_FILE, mirror_average
 from arenapref.pipeline.distributed import predict_sharded
 
 PROBA_TOLERANCE = 1e-3  # a predictions row must sum to 1 within this
-
-
-def mirror_average(model: PreferenceModel, battles: pd.DataFrame) -> np.ndarray:
-    """(n, 3) mean of the model's probabilities on the battles and, mirrored back, on their swaps."""
-    direct = np.asarray(model.predict_proba(battles), dtype=float)
-    swapped = swap_proba(np.asarray(model.predict_proba(swap(battles)), dtype=float))
-    return (direct + swapped) / 2
 
 
 def is_model_dir(path: str | Path) -> bool:
