@@ -84,6 +84,12 @@ def test_quick_plan_cross_validates_a_datasets_splits_together() -> None:
     assert [t.name for t in transfer] == ["hh-rlhf"] and len(transfer[0].splits[0].train) == 50
 
 
+def test_one_dataset_plans_no_transfer_run_and_says_why() -> None:
+    tasks, notes = plan_tasks(synthetic_battles("autoj", 240, n_prompts=120), n_splits=2, seed=0)
+    assert [(t.protocol, t.name) for t in tasks] == [("in-domain", "autoj")]
+    assert notes == ["autoj: no transfer run (no other dataset to train on)"]
+
+
 class BrokenModel(CountingModel):
     name = "broken"
 

@@ -116,6 +116,9 @@ def plan_tasks(
     all_hash = table_hash(battles)
     for held_out in transfer_families(battles):
         split = cap_train(transfer_split(battles, held_out), max_train, seed)
+        if len(split.train) == 0:
+            notes.append(f"{held_out}: no transfer run (no other dataset to train on)")
+            continue
         tasks.append(Task(TRANSFER, held_out, battles, [split], all_hash))
     return tasks, notes
 
