@@ -113,7 +113,7 @@ def predict(
     from arenapref.data.io import read_battles
     from arenapref.data.submission import write_submission
     from arenapref.models import registry
-    from arenapref.pipeline.distributed import barrier, is_main_process, predict_sharded
+    from arenapref.pipeline.distributed import barrier, is_main_process, predict_sharded, world_size
 
     started = time.perf_counter()
     main = is_main_process()  # under torchrun / accelerate launch: rows shared, rank 0 prints and writes
@@ -130,6 +130,7 @@ def predict(
         reason, ids = next(iter(report.dropped.items()))
         raise DataError(str(file), f"--strict: {report.rows_dropped} row(s) dropped; first: {ids[0]}: {reason}")
     proba = predict_sharded(lambda rows: predict_in_batches(model, rows), battles)
+    processes = world_size()
     if main:
         try:
             write_submission(battles["id"], proba, out)
@@ -143,7 +144,9 @@ def predict(
         else "; no id missing"
     )
     console.print(
-        f"wrote {escape(str(out))}: {len(battles):,} of {report.rows_read:,} rows in {seconds:.1f} s{missing}",
+        f"wrote {escape(str(out))}: {len(battles):,} of {report.rows_read:,} rows in {seconds:.1f} s"
+        + (f" by {processes} processes" if processes > 1 else "")
+        + missing,
         highlight=False,
     )
 
