@@ -80,12 +80,14 @@ def run_recipe_command(recipe: Recipe, out: Path) -> None:
     """`arenapref train --config FILE` / `--folds K`: run the recipe into OUT, printing from the main process only
     (per-fold scores, the out-of-fold score, the model to predict with)."""
     from arenapref.pipeline.distributed import is_main_process
+    from arenapref.pipeline.recipes import COMMAND_LINE
     from arenapref.pipeline.runner import run_recipe
 
     started = time.perf_counter()
     say = (lambda line: console.print(escape(line), highlight=False)) if is_main_process() else (lambda line: None)
     model_dir = run_recipe(recipe, out, say)
-    say(f"recipe {recipe.name} done in {time.perf_counter() - started:.1f} s; model to predict with: {model_dir}")
+    what = "k-fold training" if recipe.name == COMMAND_LINE else f"recipe {recipe.name}"
+    say(f"{what} done in {time.perf_counter() - started:.1f} s; model to predict with: {model_dir}")
 
 
 def register(app: typer.Typer) -> None:
