@@ -47,6 +47,7 @@ def launch(launcher: str, *args: str | Path) -> subprocess.CompletedProcess[str]
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(TESTS.parent / "src"), os.environ.get("PYTHONPATH", "")]),
         "OMP_NUM_THREADS": "1",
+        "COLUMNS": "200",  # rich wraps at 80 columns without a terminal
     }
     bin_dir = Path(sys.executable).parent
     command = {
@@ -93,9 +94,10 @@ def test_train_under_torchrun_with_uneven_batches_matches_one_process(tmp_path: 
     sets = [arg for key, value in {"backbone": str(tiny), **LLM_OPTIONS}.items() for arg in ("--set", f"{key}={value}")]
     code, text = run_cli("train", tmp_path / "b9.parquet", "--model", "llm", *sets, "-o", tmp_path / "one")
     assert code == 0, text
-    launch("torchrun", "train", tmp_path / "b9.parquet", "--model", "llm", *sets, "-o", tmp_path / "two")
+    launched = launch("torchrun", "train", tmp_path / "b9.parquet", "--model", "llm", *sets, "-o", tmp_path / "two")
     trainings = [json.loads((tmp_path / d / "model.json").read_text())["state"]["training"] for d in ("one", "two")]
     assert [t["processes"] for t in trainings] == [1, 2]
+    assert launched.stdout.count("trained llm on 9 battles") == 1 and "(both orders, 2 processes)" in launched.stdout
     assert all(t["train_battles"] == 9 and t["steps"] == 6 for t in trainings)  # 3 batches of 3, 2 epochs
     moved = 0
     for name in ("adapter/adapter_model.safetensors", "head.safetensors"):

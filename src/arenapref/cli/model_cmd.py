@@ -222,8 +222,9 @@ def _print_training(model: PreferenceModel) -> None:
     if training and "steps" in training:  # a fine-tuned transformer
         best = training.get("best_loss")
         console.print(
-            f"{training['steps']} optimisation steps on {training['train_battles']:,} battles (both orders), "
-            f"{training['battles_per_second']:.2f} battles/s, {training['stopped']}; "
+            f"{training['steps']} optimisation steps on {training['train_battles']:,} battles (both orders"
+            + (f", {training['processes']} processes" if training.get("processes", 1) > 1 else "")
+            + f"), {training['battles_per_second']:.2f} battles/s, {training['stopped']}; "
             + (
                 f"best held-out log loss {best:.4f} at step {training['best_step']}"
                 if best is not None

@@ -103,8 +103,9 @@ def command_line_recipe(
     distil = data.get("distillation")
     if teacher is not None:
         distil = {**(distil if isinstance(distil, dict) else {}), "teacher": str(teacher)}
-    merged = {**(data.get("options") or {}), **options}
-    if isinstance(distil, dict):
+    base = data.get("options") or {}
+    merged = {**base, **options} if isinstance(base, dict) else base  # not a mapping: pydantic names the field
+    if isinstance(distil, dict) and isinstance(merged, dict):
         distil = {**distil, **{k: merged.pop(k) for k in DISTILLATION_KEYS if k in options}}
         data["distillation"] = distil
     if merged:
