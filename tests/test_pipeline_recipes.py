@@ -53,9 +53,9 @@ def test_bad_recipes_name_the_field(tmp_path: Path) -> None:
         path.write_text(json.dumps(data))
         with pytest.raises(DataError, match=message):
             load_recipe(path)
-    code, text = run("train-recipe", tmp_path / "r0.json", "--check")
+    code, text = run("train", "--config", tmp_path / "r0.json", "--check")
     assert code == 2 and "r0.json, field 'fold'" in text and "Traceback" not in text
-    code, text = run("train-recipe", RECIPES / "cpu-fast.yaml", "--check")
+    code, text = run("train", "--config", RECIPES / "cpu-fast.yaml", "--check")
     assert code == 0 and "valid recipe 'cpu-fast'" in text
 
 
@@ -76,7 +76,7 @@ def test_recipe_runs_folds_with_teacher_and_pseudo_labels(data_dir: Path, tmp_pa
         "pseudo_labels": {"pool": [str(tmp_path / "pool.parquet")], "teacher": str(tmp_path / "pool-teacher.csv")},
     }
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(recipe))
-    code, text = run("train-recipe", tmp_path / "tiny.yaml", "-o", tmp_path / "run")
+    code, text = run("train", "--config", tmp_path / "tiny.yaml", "-o", tmp_path / "run")
     assert code == 0, text
     assert "kept 30 of 30 battles" in text and "recipe tiny done" in text
     folds = json.loads((tmp_path / "run" / "folds.json").read_text())["folds"]

@@ -27,41 +27,74 @@ PREDICT_BATCH = 10_000
 
 
 def train(
-    files: list[Path] = typer.Argument(..., help="Labelled battle files or folders, any readable format, mixed."),
-    model: str = typer.Option("fast", "--model", "-m", help="Registered model name."),
-    out: Path = typer.Option(..., "--out", "-o", help="Model directory to write."),
+    files: list[Path] | None = typer.Argument(
+        None, help="Battle files or folders, any readable format, mixed (hard or soft labels; with --config: optional)."
+    ),
+    model: str | None = typer.Option(None, "--model", "-m", help="Registered model name (default: fast)."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Model directory to write (with --folds K or --config: the run directory)."
+    ),
     fmt: str | None = typer.Option(None, "--format", help="Force one format for every file."),
     sets: list[str] | None = typer.Option(
         None, "--set", help="Model option KEY=VALUE, repeatable (fine-tuned models: max_length, epochs, ...)."
     ),
+    config: Path | None = typer.Option(
+        None, "--config", help="Recipe file (YAML or JSON, see configs/recipes/); the other options override it."
+    ),
+    folds: int | None = typer.Option(
+        None, "--folds", min=1, help="K >= 2: one model per prompt-grouped fold (OUT/fold-i) and OUT/oof.csv."
+    ),
+    teacher: Path | None = typer.Option(
+        None, "--teacher", help="Distil: a model directory or predictions CSV (--set alpha=0.5 --set temperature=1)."
+    ),
+    check: bool = typer.Option(False, "--check", help="Only validate the recipe and options; train nothing."),
 ) -> None:
-    """Train a model on every labelled battle of FILES and save its directory (everything predict needs)."""
-    from arenapref.data.io import read_many
-    from arenapref.data.schema import targets
-    from arenapref.models import registry
+    """Train a model on every labelled battle of FILES and save its directory (everything predict needs); with
+    --folds or --config, run the whole recipe (folds, fold averaging, distillation, pseudo-labels)."""
+    from arenapref.pipeline.recipes import command_line_recipe
 
     started = time.perf_counter()
-    try:
-        estimator = registry.create(model, parse_sets(sets))
-    except KeyError as exc:
-        raise typer.BadParameter(str(exc.args[0]), param_hint="--model") from None
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--set") from None
+    names = [str(f) for f in files or []]
+    recipe = command_line_recipe(
+        config, names, model, parse_sets(sets), folds, None if teacher is None else str(teacher), fmt
+    )
+    if check:
+        where = escape(str(config)) if config is not None else "command line"
+        console.print(f"{where}: valid recipe {escape(recipe.name)!r} (model {recipe.model})", highlight=False)
+        return
+    if out is None:
+        raise typer.BadParameter("give the directory to write", param_hint="--out")
+    if config is not None or recipe.folds > 1:
+        from arenapref.cli.pipeline_cmd import run_recipe_command
+
+        run_recipe_command(recipe, out)
+        return
+    from arenapref.pipeline.cv_train import fit_with_teacher
+    from arenapref.pipeline.distributed import barrier, is_main_process
+    from arenapref.pipeline.recipes import factory
+    from arenapref.pipeline.runner import training_battles
+
+    main = is_main_process()  # under torchrun / accelerate launch only rank 0 prints and writes
+    console.quiet = not main
+    estimator = factory(recipe)()
+    distil = recipe.distillation
+    name = recipe.model
     with console.status("reading") as status:
-        battles, reports = read_many(files, fmt)
+        battles, teacher_rows, reports = training_battles(
+            recipe.data, recipe.format, distil.teacher if distil else None, lambda line: console.print(escape(line))
+        )
         _print_reports(reports)
-        usable = targets(battles).sum(axis=1) > 0
-        if not usable.any():
-            raise DataError(", ".join(map(str, files)), "no labelled battles to train on")
-        if (~usable).any():
-            console.print(f"[yellow]{int((~usable).sum()):,} unlabelled battles not used for training[/]")
         if hasattr(estimator, "progress"):
-            estimator.progress = lambda message: status.update(f"{model}: {escape(message)}")
-        status.update(f"{model}: training on {int(usable.sum()):,} battles")
-        estimator.fit(battles[usable].reset_index(drop=True))
+            estimator.progress = lambda message: status.update(f"{name}: {escape(message)}")
+        status.update(f"{name}: training on {len(battles):,} battles")
+        fit_with_teacher(estimator, battles, teacher_rows, distil.alpha if distil else 1.0)
         status.update(f"writing {out}")
-        estimator.save(out, extra={"trained_on": [str(f) for f in files]})
-    console.print(f"trained [bold]{model}[/] on {int(usable.sum()):,} battles in {time.perf_counter() - started:.1f} s")
+        if main:
+            estimator.save(out, extra={"trained_on": names, **({"teacher": distil.teacher} if distil else {})})
+        barrier()
+    taught = f", distilled from {escape(distil.teacher)}" if distil else ""
+    seconds = time.perf_counter() - started
+    console.print(f"trained [bold]{name}[/] on {len(battles):,} battles{taught} in {seconds:.1f} s")
     _print_training(estimator)
     console.print(f"wrote {escape(str(out))}", highlight=False)
 
@@ -80,8 +113,11 @@ def predict(
     from arenapref.data.io import read_battles
     from arenapref.data.submission import write_submission
     from arenapref.models import registry
+    from arenapref.pipeline.distributed import barrier, is_main_process, predict_sharded, world_size
 
     started = time.perf_counter()
+    main = is_main_process()  # under torchrun / accelerate launch: rows shared, rank 0 prints and writes
+    console.quiet = not main
     check_writable(out)
     model = registry.load(model_dir)
     if max_length is not None:
@@ -93,11 +129,14 @@ def predict(
     if strict and report.rows_dropped:
         reason, ids = next(iter(report.dropped.items()))
         raise DataError(str(file), f"--strict: {report.rows_dropped} row(s) dropped; first: {ids[0]}: {reason}")
-    proba = predict_in_batches(model, battles)
-    try:
-        write_submission(battles["id"], proba, out)
-    except OSError as exc:
-        raise DataError(str(out), f"cannot write the submission: {exc.strerror or exc}") from None
+    proba = predict_sharded(lambda rows: predict_in_batches(model, rows), battles)
+    processes = world_size()
+    if main:
+        try:
+            write_submission(battles["id"], proba, out)
+        except OSError as exc:
+            raise DataError(str(out), f"cannot write the submission: {exc.strerror or exc}") from None
+    barrier()
     seconds = time.perf_counter() - started
     missing = (
         f"; {report.rows_dropped:,} input row(s) dropped, so {report.rows_dropped:,} id(s) missing from the output"
@@ -105,7 +144,9 @@ def predict(
         else "; no id missing"
     )
     console.print(
-        f"wrote {escape(str(out))}: {len(battles):,} of {report.rows_read:,} rows in {seconds:.1f} s{missing}",
+        f"wrote {escape(str(out))}: {len(battles):,} of {report.rows_read:,} rows in {seconds:.1f} s"
+        + (f" by {processes} processes" if processes > 1 else "")
+        + missing,
         highlight=False,
     )
 
@@ -181,8 +222,9 @@ def _print_training(model: PreferenceModel) -> None:
     if training and "steps" in training:  # a fine-tuned transformer
         best = training.get("best_loss")
         console.print(
-            f"{training['steps']} optimisation steps on {training['train_battles']:,} battles (both orders), "
-            f"{training['battles_per_second']:.2f} battles/s, {training['stopped']}; "
+            f"{training['steps']} optimisation steps on {training['train_battles']:,} battles (both orders"
+            + (f", {training['processes']} processes" if training.get("processes", 1) > 1 else "")
+            + f"), {training['battles_per_second']:.2f} battles/s, {training['stopped']}; "
             + (
                 f"best held-out log loss {best:.4f} at step {training['best_step']}"
                 if best is not None

@@ -1,17 +1,22 @@
-"""`arenapref pseudo-label`, `arenapref average-folds` and `arenapref train-recipe`: the winners' pipeline.
+"""`arenapref pseudo-label`, `arenapref average-folds` and the recipe runner behind `arenapref train --config` /
+`--folds`: the winners' pipeline.
 
-`pseudo-label` runs unchanged under `torchrun` / `accelerate launch`: the rows are shared across the processes
-and the main process writes the file. Heavy libraries are imported inside the commands.
+`pseudo-label` and `train` run unchanged under `torchrun` / `accelerate launch`: the rows are shared across the
+processes and the main process writes the files. Heavy libraries are imported inside the commands.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+if TYPE_CHECKING:
+    from arenapref.pipeline.recipes import Recipe
 
 console = Console()
 
@@ -71,32 +76,21 @@ def average_folds(
     console.print(f"wrote {escape(str(out))}", highlight=False)
 
 
-def train_recipe(
-    recipe: Path = typer.Argument(..., help="Recipe file (YAML or JSON), e.g. configs/recipes/cpu-fast.yaml."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Directory for everything the run writes."),
-    check: bool = typer.Option(False, "--check", help="Only validate the recipe (fields, model, options)."),
-) -> None:
-    """Train as a recipe file says: model and settings, folds, fold averaging, TTA, distillation, pseudo-labels."""
+def run_recipe_command(recipe: Recipe, out: Path) -> None:
+    """`arenapref train --config FILE` / `--folds K`: run the recipe into OUT, printing from the main process only
+    (per-fold scores, the out-of-fold score, the model to predict with)."""
     from arenapref.pipeline.distributed import is_main_process
-    from arenapref.pipeline.recipes import load_recipe
+    from arenapref.pipeline.recipes import COMMAND_LINE
     from arenapref.pipeline.runner import run_recipe
 
     started = time.perf_counter()
-    spec = load_recipe(recipe)
-    if check:
-        console.print(
-            f"{escape(str(recipe))}: valid recipe {escape(spec.name)!r} (model {spec.model})", highlight=False
-        )
-        return
-    if out is None:
-        raise typer.BadParameter("give the output directory", param_hint="--out")
     say = (lambda line: console.print(escape(line), highlight=False)) if is_main_process() else (lambda line: None)
-    model_dir = run_recipe(spec, out, say)
-    say(f"recipe {spec.name} done in {time.perf_counter() - started:.1f} s; model to predict with: {model_dir}")
+    model_dir = run_recipe(recipe, out, say)
+    what = "k-fold training" if recipe.name == COMMAND_LINE else f"recipe {recipe.name}"
+    say(f"{what} done in {time.perf_counter() - started:.1f} s; model to predict with: {model_dir}")
 
 
 def register(app: typer.Typer) -> None:
     """Add the pipeline commands to the app."""
     app.command("pseudo-label")(pseudo_label)
     app.command("average-folds")(average_folds)
-    app.command("train-recipe")(train_recipe)

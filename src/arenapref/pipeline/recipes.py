@@ -62,9 +62,63 @@ class Recipe(_Strict):
         return self
 
 
+COMMAND_LINE = "command line"  # where errors in a recipe built from `arenapref train` options are said to be
+DISTILLATION_KEYS = ("alpha", "temperature")  # --set keys that go to the distillation when there is a teacher
+
+
 def load_recipe(path: str | Path) -> Recipe:
     """The validated recipe; DataError naming the file and the first bad field."""
     path = Path(path)
+    recipe = _validate(read_recipe_data(path), path)
+    check_model(recipe, path)
+    return recipe
+
+
+def command_line_recipe(
+    config: Path | None,
+    files: list[str],
+    model: str | None,
+    options: dict[str, Any],
+    folds: int | None,
+    teacher: str | None,
+    fmt: str | None,
+) -> Recipe:
+    """The recipe `arenapref train` runs: the recipe file's (when `config`), with the command line on top (FILES
+    replace `data`, --model the model, --set keys join `options`, --folds the folds, --teacher the distillation
+    teacher; with a teacher, --set alpha / temperature set the distillation). Without a file the command line is
+    the whole recipe (model `fast` by default). DataError naming the file (or the command line) and the first bad
+    field."""
+    data: dict[str, Any] = read_recipe_data(config) if config is not None else {"name": COMMAND_LINE}
+    if not isinstance(data, dict):
+        raise DataError(str(config), "a recipe is a mapping of fields (name, model, data, ...)")
+    data = dict(data)
+    if files:
+        data["data"] = [str(f) for f in files]
+    if model is not None or config is None:
+        data["model"] = model or "fast"
+    if fmt is not None:
+        data["format"] = fmt
+    if folds is not None:
+        data["folds"] = folds
+    distil = data.get("distillation")
+    if teacher is not None:
+        distil = {**(distil if isinstance(distil, dict) else {}), "teacher": str(teacher)}
+    base = data.get("options") or {}
+    merged = {**base, **options} if isinstance(base, dict) else base  # not a mapping: pydantic names the field
+    if isinstance(distil, dict) and isinstance(merged, dict):
+        distil = {**distil, **{k: merged.pop(k) for k in DISTILLATION_KEYS if k in options}}
+        data["distillation"] = distil
+    if merged:
+        data["options"] = merged
+    if not data.get("data"):
+        raise DataError(str(config or COMMAND_LINE), "no training data: give FILES or the recipe's data", field="data")
+    recipe = _validate(data, config)
+    check_model(recipe, config)
+    return recipe
+
+
+def read_recipe_data(path: Path) -> Any:
+    """The parsed YAML or JSON of a recipe file (not validated); DataError when absent or unparsable."""
     if not path.is_file():
         raise DataError(str(path), "no such recipe file")
     text = path.read_text(encoding="utf-8")
@@ -77,17 +131,19 @@ def load_recipe(path: str | Path) -> Recipe:
             data = json.loads(text)
     except Exception as exc:  # any parser error becomes one line
         raise DataError(str(path), f"unreadable recipe ({type(exc).__name__}: {exc})") from None
+    return data
+
+
+def _validate(data: Any, path: Path | None) -> Recipe:
     try:
-        recipe = Recipe.model_validate(data)
+        return Recipe.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or None
-        raise DataError(str(path), first["msg"], field=where) from None
-    check_model(recipe, path)
-    return recipe
+        raise DataError(str(path or COMMAND_LINE), first["msg"], field=where) from None
 
 
-def check_model(recipe: Recipe, path: Path) -> None:
+def check_model(recipe: Recipe, path: Path | None) -> None:
     """The model exists and accepts the options (and the distillation settings) the recipe gives it."""
     factory(recipe, path)
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from arenapref.data.errors import DataError
 from arenapref.data.io import read_many, write_battles
+from arenapref.data.report import ReadReport
 from arenapref.data.schema import targets
 from arenapref.pipeline.cv_train import fit_with_teacher, train_folds
 from arenapref.pipeline.distributed import barrier, is_main_process
@@ -34,6 +35,26 @@ def pool_slice(pool: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFr
     return pool.iloc[rows].reset_index(drop=True)
 
 
+def training_battles(
+    files: list[str], fmt: str | None, teacher: str | None, say: Say = print
+) -> tuple[pd.DataFrame, np.ndarray | None, list[ReadReport]]:
+    """The battles to train on (a hard or soft label, or a teacher row: rows with no label train on the teacher
+    alone), their teacher probabilities (when a teacher is given) and the read reports. The rows left out are
+    counted; DataError when nothing is left."""
+    battles, reports = read_many(files, fmt)
+    proba = teacher_proba(teacher, battles) if teacher else None
+    labelled = targets(battles).sum(axis=1) > 0
+    usable = labelled | (~np.isnan(proba).any(axis=1) if proba is not None else False)
+    if not usable.any():
+        raise DataError(", ".join(files), "no labelled battles to train on")
+    if (~usable).any():
+        say(f"{int((~usable).sum()):,} unlabelled battles not used for training (no label, no teacher)")
+    if proba is not None and (usable & ~labelled).any():
+        say(f"{int((usable & ~labelled).sum()):,} battles with no label train on the teacher alone")
+    kept = battles[usable].reset_index(drop=True)
+    return kept, (proba[usable] if proba is not None else None), reports
+
+
 def run_recipe(recipe: Recipe, out: str | Path, say: Say = print) -> Path:
     """Carry out the recipe into `out`; returns the directory of the model to predict with."""
     from arenapref.pipeline.pseudo_labels import pseudo_label
@@ -44,15 +65,8 @@ def run_recipe(recipe: Recipe, out: str | Path, say: Say = print) -> Path:
         out.mkdir(parents=True, exist_ok=True)
         (out / "recipe.json").write_text(recipe.model_dump_json(indent=2))
     build = factory(recipe)
-    battles, _ = read_many(recipe.data, recipe.format)
-    usable = targets(battles).sum(axis=1) > 0
-    if not usable.any():
-        raise DataError(", ".join(recipe.data), "no labelled battles to train on")
-    if (~usable).any():
-        say(f"{int((~usable).sum()):,} unlabelled battles of the training data not used")
-    battles = battles[usable].reset_index(drop=True)
     distil = recipe.distillation
-    teacher = teacher_proba(distil.teacher, battles) if distil else None
+    battles, teacher, _ = training_battles(recipe.data, recipe.format, distil.teacher if distil else None, say)
     alpha = distil.alpha if distil else 1.0
     extra = None
     if recipe.pseudo_labels:
@@ -66,7 +80,7 @@ def run_recipe(recipe: Recipe, out: str | Path, say: Say = print) -> Path:
         if main:
             write_battles(extra, out / "pseudo.parquet")
     say(
-        f"training {recipe.model} on {len(battles):,} labelled battles"
+        f"training {recipe.model} on {len(battles):,} battles"
         + (f" + {len(extra):,} pseudo-labelled" if extra is not None else "")
     )
     if recipe.folds == 1:

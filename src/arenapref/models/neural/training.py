@@ -2,10 +2,11 @@
 
 Training: each micro-batch holds battles and their swaps (targets mirrored), so both orders meet in the same
 optimisation step; under several processes (torchrun / accelerate launch) each global micro-batch is split across
-them and accelerate's DDP averages the gradients. AdamW (torch, or torch-optimi's with Kahan summation), a cosine
-schedule with warm-up, gradient accumulation and clipping, bf16/fp16 autocast where the device supports it, early
-stopping on held-out log loss (the best weights are restored), a wall-clock cap, resumable checkpoints
-(accelerate's save_state plus the step reached) and a tqdm bar with loss and throughput.
+them (rows rank::world, an uneven split weighted so the step equals one process's) and accelerate's DDP averages
+the gradients; time caps and early stopping are agreed across processes. AdamW (torch, or torch-optimi's with
+Kahan summation), a cosine schedule with warm-up, gradient accumulation and clipping, bf16/fp16 autocast where the
+device supports it, early stopping on held-out log loss (the best weights are restored), a wall-clock cap,
+resumable checkpoints (accelerate's save_state plus the step reached) and a tqdm bar with loss and throughput.
 
 Inference: every battle is run in both orders in the same batch (the pair in a canonical row order, batches by
 length) and the probabilities are mirror-averaged, so predictions on swapped input are exactly mirrored.
@@ -131,7 +132,11 @@ def fit_net(
     # accelerate keeps one AcceleratorState per process and refuses a second precision; each fit may choose its
     # own (the process group, in PartialState, is kept)
     AcceleratorState._reset_state()
-    acc = Accelerator(mixed_precision=precision, gradient_accumulation_steps=config.grad_accum)
+    # cpu=True on a machine without a GPU: accelerate then joins the processes of a torchrun run over gloo
+    # (DistributedType.MULTI_CPU); without it each process trains alone (DistributedType.NO)
+    acc = Accelerator(
+        cpu=not torch.cuda.is_available(), mixed_precision=precision, gradient_accumulation_steps=config.grad_accum
+    )
     set_seed(config.seed)
     lengths = train.lengths
     per_epoch = len(length_batches(lengths, config.batch_size, config.max_tokens and config.max_tokens // 2))
@@ -173,7 +178,10 @@ def fit_net(
             if micro <= start_micro:
                 continue
             shard = rows[acc.process_index :: acc.num_processes]
-            if len(shard) == 0:
+            # DDP averages the processes' gradients: each process's mean loss, weighted by its share of the global
+            # batch, makes that average the global batch's mean loss however unevenly the rows split
+            weight = len(shard) * acc.num_processes / len(rows)
+            if len(shard) == 0:  # fewer battles than processes: run one, weighted 0, to join the gradient all-reduce
                 shard = rows[:1]
             inputs = {
                 k: v.to(acc.device) for k, v in pad_batch(pair_rows(train.ids, train.swapped, shard), pad_id).items()
@@ -187,7 +195,7 @@ def fit_net(
                 with acc.autocast():
                     logits = net(**inputs)
                 loss = preference_loss(logits, y, t, loss_config)
-                acc.backward(loss)
+                acc.backward(loss * weight)
                 if acc.sync_gradients:
                     acc.clip_grad_norm_(net.parameters(), config.max_grad_norm)
                 optimizer.step()
@@ -203,9 +211,12 @@ def fit_net(
             report.steps += 1
             due = config.eval_every and report.steps % config.eval_every == 0
             last_of_epoch = micro % per_epoch == 0 or micro == total_micro
-            timed_out = config.max_seconds is not None and time.perf_counter() - started > config.max_seconds
+            timed_out = config.max_seconds is not None and _any_process(
+                acc, time.perf_counter() - started > config.max_seconds
+            )
             if held_out is not None and (due or last_of_epoch or timed_out):
                 score = evaluate(acc.unwrap_model(net), held_out, config.predict_batch_size, pad_id)
+                score = _agreed(acc, score)  # every process takes the same early-stopping decision
                 net.train()
                 report.history.append({"step": report.steps, "epoch": epoch + 1, "held_out_log_loss": score})
                 if report.best_loss is None or score < report.best_loss:
@@ -231,6 +242,20 @@ def fit_net(
     report.battles_per_second = seen / max(report.seconds, 1e-9)
     unwrapped.eval()
     return report
+
+
+def _any_process(acc: Any, flag: bool) -> bool:
+    """True on every process when `flag` is True on any (processes must leave the loop together)."""
+    if acc.num_processes == 1:
+        return flag
+    return bool(acc.reduce(torch.tensor([float(flag)], device=acc.device), reduction="sum").item() > 0)
+
+
+def _agreed(acc: Any, value: float) -> float:
+    """The processes' mean of `value` (the same on every process)."""
+    if acc.num_processes == 1:
+        return value
+    return float(acc.reduce(torch.tensor([value], dtype=torch.float64, device=acc.device), reduction="mean").item())
 
 
 def trainable_state(net: torch.nn.Module) -> dict[str, torch.Tensor]:
