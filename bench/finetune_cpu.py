@@ -10,6 +10,7 @@
 
     python bench/finetune_cpu.py lodo --data ../shared/data --max-train 300 --max-test 200 --out out/ft_lodo.json
     python bench/finetune_cpu.py cv --data ../shared/data --subset 300 --set max_length=128
+    python bench/finetune_cpu.py cv --data ../shared/data --subset 100000 --only fold3,fold4   # resume a long run
     python bench/finetune_cpu.py llm --data ../shared/data --train 120 --test 200 --set max_length=96
 """
 
@@ -64,6 +65,8 @@ def lodo(args: argparse.Namespace, options: dict[str, str]) -> dict[str, Any]:
     battles = load_sets(args.data).battles
     out = {}
     for held_out in transfer_families(battles):
+        if args.only and held_out not in args.only:
+            continue
         split = cap_train(transfer_split(battles, held_out), args.max_train, args.seed)
         rng = np.random.default_rng(args.seed)
         test = np.sort(rng.choice(split.test, min(args.max_test, len(split.test)), replace=False))
@@ -88,6 +91,8 @@ def cv(args: argparse.Namespace, options: dict[str, str]) -> dict[str, Any]:
     battles = battles.reset_index(drop=True)
     out = {}
     for k, split in enumerate(in_domain_splits(battles, 5, args.seed)):
+        if args.only and f"fold{k}" not in args.only:
+            continue
         train, test = battles.iloc[split.train].reset_index(drop=True), battles.iloc[split.test].reset_index(drop=True)
         result = evaluate("cross-encoder", options, train, test)
         out[f"fold{k}"] = result
@@ -118,6 +123,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", action="append", default=[], help="model option KEY=VALUE")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--only",
+        type=lambda text: set(text.split(",")),
+        help="comma-separated folds (cv: fold0,...) or held-out sets (lodo) to run; each fit is seeded on its own, "
+        "so a run split this way prints the same figures as one run",
+    )
     args = parser.parse_args()
     options = dict(item.split("=", 1) for item in args.set)
     started = time.perf_counter()
