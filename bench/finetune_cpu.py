@@ -126,8 +126,8 @@ def main() -> None:
     parser.add_argument(
         "--only",
         type=lambda text: set(text.split(",")),
-        help="comma-separated folds (cv: fold0,...) or held-out sets (lodo) to run; each fit is seeded on its own, "
-        "so a run split this way prints the same figures as one run",
+        help="comma-separated folds (cv: fold0,...) or held-out sets (lodo) to run; each fit has its own seed and "
+        "data, so a run split this way does the same fits as one run",
     )
     args = parser.parse_args()
     options = dict(item.split("=", 1) for item in args.set)
