@@ -30,6 +30,7 @@ class FineTunedModel(PreferenceModel):
     """A transformer body with a 3-way head, trained on both orders of every battle, predicting their average."""
 
     name: ClassVar[str] = "fine-tuned"
+    position_symmetric = True  # predict_pairs averages both orders
     kind: ClassVar[str] = "cross-encoder"
 
     def __init__(self, config: FineTuneConfig | None = None) -> None:
