@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-dir", type=Path, default=None, help="pack this model instead of training one")
     parser.add_argument("--out", type=Path, default=Path("out/kaggle_kit"))
     parser.add_argument("--no-fast", action="store_true", help="skip the fast model's run on the whole file")
-    parser.add_argument("--kinds", default="cross-encoder,llm,embed,embed-mlp", help="kit size of these ('' none)")
+    parser.add_argument("--kinds", default="fast,cross-encoder,llm,embed,embed-mlp", help="kit size of these ('' none)")
     parser.add_argument("--nn-rows", type=int, default=500, help="rows of the nn notebook's timed run (0: none)")
     parser.add_argument("--check-rows", type=int, default=100, help="check each kind's kit on this many rows (0: no)")
     args = parser.parse_args(argv)

@@ -1,5 +1,6 @@
-"""The Kaggle kit for the nn tier (part of bench/kaggle_kit.py): kit size per model kind packed with --from-image,
-and the nn notebook's time on a slice of the Kaggle-scale file, network off, projected to 25,000 rows.
+"""The Kaggle kit for the nn tier (part of bench/kaggle_kit.py): kit size per model kind packed with --from-image
+(the fast model leaves nothing out: it needs neither torch nor transformers), each kit optionally checked, and the
+nn notebook's time on a slice of the Kaggle-scale file, network off, projected to 25,000 rows.
 
 Each kind is trained small (the kit's size does not depend on how long it trained): `cross-encoder` (MiniLM fully
 fine-tuned: weights + tokenizer in the kit), `llm` (LoRA on the bundled SmolLM2-135M: adapter in the kit, the base
@@ -21,6 +22,7 @@ import pandas as pd
 KAGGLE_ROWS = 25_000
 #: Per kind: options for a small, quick fit (sizes do not depend on the training length).
 SMALL = {
+    "fast": None,
     "cross-encoder": {"max_length": 32, "max_train_battles": 32, "eval_fraction": 0, "progress_bar": False},
     "llm": {"max_length": 32, "max_train_battles": 16, "eval_fraction": 0, "progress_bar": False, "batch_size": 4},
     "embed": None,
@@ -79,7 +81,7 @@ def kit_sizes(
         )
         log(f"{kind}: kit {rows[-1]['kit_mib']:.1f} MiB (model {rows[-1]['model_mib']:.1f} MiB)")
         if test is not None:
-            image = image_wheels(m, work / "image")
+            image = image_wheels(m, work / "image") if m["left_out"] else None
             try:
                 result = check_kit(kit.kit, test, work / f"check-{kind}", image_wheels=image, progress=log)
                 rows[-1]["check"] = (

@@ -118,6 +118,21 @@ def test_what_cannot_travel_is_refused_in_one_line(meta: dict, message: str, tmp
     assert code == 2 and message in text and len(text.strip().splitlines()) <= 3 and "Traceback" not in text
 
 
+def test_an_encoders_identity_ignores_bytecode_and_where_it_lies(tmp_path: Path) -> None:
+    """The same package installed elsewhere (the kit's venv) must give the same identity, or the model refuses."""
+    from arenapref.features.encoders.base import folder_fingerprint
+
+    folder = tmp_path / ".cache" / "weights"  # a folder under a .cache directory still counts its own files
+    (folder / "__pycache__").mkdir(parents=True)
+    (folder / "tokenizer.json").write_text('{"a": 1}')
+    (folder / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"install time 1")
+    before = folder_fingerprint(folder, "scheme")
+    (folder / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"install time 2")
+    assert folder_fingerprint(folder, "scheme") == before
+    (folder / "tokenizer.json").write_text('{"a": 2}')
+    assert folder_fingerprint(folder, "scheme") != before
+
+
 def test_packaged_encoders_and_full_weights_need_nothing_outside(tmp_path: Path) -> None:
     for name, state in [
         ("embed", {"params": {"encoder": "wordllama"}}),
