@@ -1,7 +1,7 @@
 """`arenapref kaggle pack / check`: the fast model packed with its wheels (pip, for Kaggle's Python and platform),
 installed into a fresh venv with --no-index and run as a headless notebook with the network really off.
 
-The nn tier's kit test (weights + tokenizer, torch and transformers from the image) comes with the nn models."""
+The nn tier's kit: test_kaggle_kit_nn.py (a cross-encoder end to end) and test_kaggle_portable.py (LoRA base)."""
 
 from __future__ import annotations
 

@@ -67,6 +67,8 @@ def pack_cmd(
         f"{target.python} {target.platforms[0]}",
         highlight=False,
     )
+    for c in m["model"]["carried"]:
+        console.print(f"carried into the kit: {c['what']} {escape(c['from'])} ({_size(c['bytes'])})", highlight=False)
     if result.left_out:
         names = ", ".join(f"{p.name} {p.version}" for p in result.left_out)
         console.print(f"left to Kaggle's image: {escape(names)}", highlight=False)

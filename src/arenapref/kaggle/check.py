@@ -4,7 +4,8 @@ Steps: the manifest's hashes; a fresh venv (no system site-packages) from this P
 namespace with no interface up (`unshare -n`): the kernel (ipykernel, standing in for Kaggle's Jupyter) from its
 own wheelhouse, any packages the kit leaves to Kaggle's image from `image_wheels`, a dry run proving that the kit's
 wheels alone resolve the whole install (installed packages ignored), and the notebook, whose first cell installs
-the kit with `--no-index`. Last, the submission is validated against the test file.
+the kit with `--no-index`, with every cache pointed at an empty folder. Last, the submission is validated against
+the test file.
 """
 
 from __future__ import annotations
@@ -80,6 +81,18 @@ def clean_env() -> dict[str, str]:
     return env
 
 
+def empty_caches(folder: Path) -> dict[str, str]:
+    """Variables pointing every cache the notebook could use (embeddings, materialised checkpoints, Hugging Face)
+    at a new folder: as on Kaggle, the kit must hold all the model needs, not this machine's caches."""
+    arenapref = folder / "arenapref"
+    return {
+        "XDG_CACHE_HOME": str(folder),
+        "HF_HOME": str(folder / "huggingface"),
+        "ARENAPREF_CACHE": str(arenapref),
+        "ARENAPREF_EMBED_CACHE": str(arenapref / "embeddings"),
+    }
+
+
 def check_kit(
     kit: Path,
     test: Path,
@@ -140,6 +153,7 @@ def _run(
     workdir.mkdir(exist_ok=True)
     output.unlink(missing_ok=True)  # a submission left by an earlier check must not pass for this one's
     env.update({"ARENAPREF_KIT": str(kit), "ARENAPREF_TEST": str(test), "ARENAPREF_OUTPUT": str(output)})
+    env.update(empty_caches(root / "cache"))
     if "PYTHONPATH" in os.environ:  # for the runner only: it drops it before the kernel starts
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     runner = [sys.executable, "-m", "arenapref.kaggle.offline", str(kit / "submit.ipynb"), str(executed)]

@@ -1,8 +1,9 @@
 """The kit's model/: the whole model directory, copied after its recorded hashes are checked.
 
-Generic over model kinds: every {"file": ..., "sha256": ...} record anywhere in model.json is verified (a neural
-model's weights and tokenizer files travel the same way, recorded or not), and the extra to install follows the
-model type: the core models need the core install, every other model the `nn` extra.
+Generic over model kinds: every {"file": ..., "sha256": ...} record anywhere in a model.json (the model's and each
+ensemble member's) is verified; a neural model's weights and tokenizer files travel the same way, recorded or not,
+and what the model references outside its directory is carried or refused (models.portable). The extra to
+install follows the model type: the core models need the core install, every other model the `nn` extra.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from arenapref.kaggle.errors import KitError
 from arenapref.models.base import read_meta
 from arenapref.models.model_dir import file_sha256
+from arenapref.models.portable import carry, externals, model_dirs
 
 #: Models that run on the core install (no torch); every other registered model needs the `nn` extra.
 CORE_MODELS = frozenset({"prior", "longer_wins", "fast"})
@@ -40,18 +42,26 @@ def recorded_hashes(meta: Any) -> Iterator[tuple[str, str]]:
             yield from recorded_hashes(value)
 
 
-def copy_model(model_dir: Path, dest: Path) -> tuple[dict[str, Any], int]:
-    """Check the recorded hashes, copy the directory to dest and check the copy; (model.json, records checked)."""
+def copy_model(model_dir: Path, dest: Path) -> tuple[dict[str, Any], int, list[dict[str, Any]]]:
+    """Check the recorded hashes (of the model and of each nested member), copy the directory to dest with what
+    it references outside itself (models.portable: a LoRA adapter's base checkpoint) and check the copy.
+    Returns (model.json, records checked, what was carried)."""
     meta = read_meta(model_dir)  # ModelDirError when it is not a model directory
-    records = dict(recorded_hashes(meta))
+    records = {
+        (directory / file).relative_to(model_dir).as_posix(): digest
+        for directory in model_dirs(model_dir)
+        for file, digest in recorded_hashes(read_meta(directory))
+    }
     for file, digest in records.items():
         path = model_dir / file
         if not path.is_file():
             raise KitError(f"{model_dir}: model.json records {file}, which is missing")
         if file_sha256(path) != digest:
             raise KitError(f"{path}: contents changed since the model was saved (SHA-256 mismatch)")
+    externals(model_dir)  # refuse before copying anything when a reference cannot travel
     shutil.copytree(model_dir, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    carried = carry(model_dir, dest)
     for file, digest in records.items():
         if file_sha256(dest / file) != digest:
             raise KitError(f"{dest / file}: the copy differs from the model's recorded SHA-256")
-    return meta, len(records)
+    return meta, len(records), carried

@@ -63,7 +63,7 @@ def _pack(
     progress: Callable[[str], None],
 ) -> PackResult:
     progress("copying the model (hashes checked)")
-    meta, checked = copy_model(model_dir, kit / "model")
+    meta, checked, carried = copy_model(model_dir, kit / "model")
     model_type = str(meta.get("model"))
     extra = extra if extra is not None else model_extra(model_type)
     wheel_dir = kit / "wheels"
@@ -94,7 +94,12 @@ def _pack(
         "arenapref_version": version,
         "install": f"arenapref{f'[{extra}]' if extra else ''}=={version}",
         "extra": extra,
-        "model": {"type": model_type, "recorded_hashes_checked": checked, "bytes": _bytes(files, "model/")},
+        "model": {
+            "type": model_type,
+            "recorded_hashes_checked": checked,
+            "bytes": _bytes(files, "model/"),
+            "carried": [{**c, "to": f"model/{c['to']}"} for c in carried],
+        },
         "target": {"python": target.python, "abi": target.abi, "platforms": list(target.platforms)},
         "packages": [{"name": p.name, "version": p.version} for p in kept],
         "left_out": [{"name": p.name, "version": p.version} for p in dropped],

@@ -2,7 +2,8 @@
 
 Every id of the test file gets a row: a battle the reader had to drop (counted in its report) gets the mean
 prediction, and the count is printed. Swap TTA (mean of the prediction and the mirrored prediction of the swapped
-battle) runs for models that do not already average both orders inside (every model but the core ones).
+battle) runs for models that do not already average both orders inside (`position_symmetric`: the fast and embed
+models, the fine-tuned transformers and embed-mlp do).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def make_submission(
     model_type = str(read_meta(model_dir).get("model"))
     model = registry.load(model_dir)
     load_s = time.perf_counter() - started
-    use_tta = {"auto": model_type not in CORE_MODELS, "on": True, "off": False}[tta]
+    averaged = model_type in CORE_MODELS or model.position_symmetric  # both orders averaged inside already
+    use_tta = {"auto": not averaged, "on": True, "off": False}[tta]
     mark = time.perf_counter()
     battles, report = read_battles(test)
     read_s = time.perf_counter() - mark

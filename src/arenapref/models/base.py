@@ -32,6 +32,8 @@ class PreferenceModel(ABC):
     """Base class of every model; a model directory holds everything predict and serve need."""
 
     name: ClassVar[str]
+    #: predict_proba already averages both orders of a battle (swap TTA would add nothing but time).
+    position_symmetric: ClassVar[bool] = False
 
     @abstractmethod
     def fit(self, battles: pd.DataFrame) -> PreferenceModel: ...

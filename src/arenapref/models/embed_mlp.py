@@ -68,6 +68,7 @@ class EmbedMLPModel(PreferenceModel):
     """Antisymmetric MLP over embeddings (default encoder WordLlama; `encoder` takes a name or a local folder)."""
 
     name = "embed-mlp"
+    position_symmetric = True  # predict_proba averages both orders
 
     def __init__(self, encoder: str = "wordllama", train: dict[str, Any] | None = None) -> None:
         self.encoder = encoder

@@ -88,6 +88,7 @@ class FastModel(PreferenceModel):
     """LightGBM over style, content-cue, pair and TF-IDF features; symmetric in A/B; tie-aware on mixed data."""
 
     name = "fast"
+    position_symmetric = True
     #: The schema model.json's state is checked against on load (a subclass with more state extends it).
     state_schema: ClassVar[type[FittedFastState]] = FittedFastState
 

@@ -18,6 +18,7 @@ from arenapref.data.folds import prompt_groups
 from arenapref.data.schema import targets
 from arenapref.models.base import ModelDirError, PreferenceModel
 from arenapref.models.model_dir import check_version, require, training_data_hash
+from arenapref.models.portable import base_checkpoint
 
 if TYPE_CHECKING:  # pydantic comes with the nn extra; the core install registers these classes without it
     from arenapref.models.neural.config import FineTuneConfig
@@ -29,6 +30,7 @@ class FineTunedModel(PreferenceModel):
     """A transformer body with a 3-way head, trained on both orders of every battle, predicting their average."""
 
     name: ClassVar[str] = "fine-tuned"
+    position_symmetric = True  # predict_pairs averages both orders
     kind: ClassVar[str] = "cross-encoder"
 
     def __init__(self, config: FineTuneConfig | None = None) -> None:
@@ -178,7 +180,7 @@ class FineTunedModel(PreferenceModel):
         model.net = load_net(directory, state["weights"], model.config.net)
         model.weights, model.training = state["weights"], state.get("training", {})
         model.data_sha256 = state.get("data_sha256")
-        model.base = Path(state["weights"]["base"])
+        model.base = base_checkpoint(directory, state["weights"])
         return model
 
 

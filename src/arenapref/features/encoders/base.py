@@ -15,6 +15,7 @@ import numpy as np
 ENCODING_VERSION = 1
 #: Files up to this size enter an encoder's identity by content, larger ones (weights) by name and size.
 _CONTENT_HASH_MAX_BYTES = 1 << 20
+_IGNORED = frozenset({".cache", "__pycache__"})
 
 
 class Encoder(ABC):
@@ -45,9 +46,12 @@ class Encoder(ABC):
 
 def folder_fingerprint(folder: Path, *extra: object) -> str:
     """SHA-256 (hex) over a folder's files: relative names and sizes, and the content of the small ones (configs,
-    tokenizers), plus `extra` settings and ENCODING_VERSION. Weights enter by size: cheap, changes with them."""
+    tokenizers), plus `extra` settings and ENCODING_VERSION. Weights enter by size: cheap, changes with them.
+    Caches and compiled bytecode (__pycache__: its header holds the install time) are left out, so the same
+    package installed on another machine (a Kaggle kit's venv) has the same fingerprint."""
     digest = hashlib.sha256(repr((ENCODING_VERSION, *extra)).encode())
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".cache" not in p.parts):
+    files = (p for p in folder.rglob("*") if p.is_file() and not _IGNORED.intersection(p.relative_to(folder).parts))
+    for path in sorted(files):
         size = path.stat().st_size
         digest.update(f"{path.relative_to(folder)}:{size}".encode())
         if size <= _CONTENT_HASH_MAX_BYTES:

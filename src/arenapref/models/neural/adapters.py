@@ -4,6 +4,7 @@ full weights (a fully fine-tuned body, or LoRA merged into the base on request);
     <dir>/adapter/   peft adapter (adapter_config.json, adapter_model.safetensors)   -- LoRA, not merged
     <dir>/backbone/  save_pretrained of the full body                                 -- full weights
     <dir>/head.safetensors, <dir>/tokenizer/
+    <dir>/base/      the adapter's base checkpoint, when carried (models.portable); found before the recorded path
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from arenapref.models.base import ModelDirError
 from arenapref.models.model_dir import checkpoint_hash
 from arenapref.models.neural.backbones import PreferenceNet, assemble, load_body
 from arenapref.models.neural.config import BackboneConfig
+from arenapref.models.portable import base_checkpoint
 
 ADAPTER_DIR = "adapter"
 BACKBONE_DIR = "backbone"
@@ -72,7 +74,7 @@ def load_net(directory: Path, state: dict[str, Any], config: BackboneConfig) -> 
 def _base_with_adapter(directory: Path, state: dict[str, Any], config: BackboneConfig) -> Any:
     from peft import PeftModel
 
-    base = Path(state["base"])
+    base = base_checkpoint(directory, state)  # the copy carried in the directory (a Kaggle kit) first
     if not (base / "config.json").is_file():
         raise ModelDirError(f"{directory}: base checkpoint {base} not found (the adapter needs it)")
     if checkpoint_hash(base) != state["base_sha256"]:
