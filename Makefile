@@ -52,6 +52,7 @@ bench: venv
 	$(BIN)/python bench/leaderboard_speed.py --data $(DATA) --out $(OUT)/leaderboard
 	$(BIN)/python bench/report_screenshot.py --data $(DATA) --out $(OUT)/report
 	$(BIN)/python bench/cli_help.py --out $(OUT)/cli_help
+	$(BIN)/python bench/kaggle_kit.py --data $(DATA) --out $(OUT)/kaggle_kit --check-rows 100 --nn-rows 500
 	$(BIN)/python bench/judge_autoj.py --data $(DATA)/autoj/testdata_pairwise.jsonl --out $(OUT)/judge-autoj.json --cache-dir $(OUT)/judge-cache
 
 lint: venv

@@ -116,3 +116,15 @@ def test_soft_labels_are_training_targets(tiny: Path) -> None:
     m = model(tiny, epochs=6, lr=0.02).fit(battles)
     p = m.predict_proba(battles)
     assert np.median(p[tie_heavy, 2]) > 0.6 and np.median(p[~tie_heavy, 2]) < 0.3
+
+
+def test_a_loaded_network_predicts_on_this_process_gpu_when_there_is_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from arenapref.models.neural.backbones import inference_device
+
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert inference_device() == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert inference_device() == torch.device("cuda", 1)
+    monkeypatch.delenv("LOCAL_RANK")
+    assert inference_device() == torch.device("cuda", 0)

@@ -14,7 +14,7 @@ from typing import Any
 
 from arenapref.models.base import ModelDirError
 from arenapref.models.model_dir import checkpoint_hash
-from arenapref.models.neural.backbones import PreferenceNet, assemble, load_body
+from arenapref.models.neural.backbones import PreferenceNet, assemble, inference_device, load_body
 from arenapref.models.neural.config import BackboneConfig
 from arenapref.models.portable import base_checkpoint
 
@@ -68,6 +68,8 @@ def load_net(directory: Path, state: dict[str, Any], config: BackboneConfig) -> 
     if not head_path.is_file():
         raise ModelDirError(f"{directory}: missing {HEAD_FILE}")
     net.head.load_state_dict(load_file(str(head_path)))
+    if config.quantization == "none":  # a 4/8-bit body is placed on the GPU when loaded and cannot be moved
+        net = net.to(inference_device())
     return net.eval()
 
 

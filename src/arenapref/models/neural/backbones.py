@@ -13,6 +13,7 @@ cap, when on, is applied to the head's logits as Gemma-2's LM head applies it to
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,14 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:
         weights = mask.unsqueeze(-1).to(hidden.dtype)
         return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1)
     return hidden[:, 0]
+
+
+def inference_device() -> torch.device:
+    """Where a loaded network predicts: this process's GPU (LOCAL_RANK under torchrun / accelerate launch) when
+    CUDA exists, else the CPU. (Training needs no such choice: accelerate places the network.)"""
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device("cpu")
 
 
 def load_body(checkpoint: Path, config: BackboneConfig) -> Any:
