@@ -68,8 +68,10 @@ def load_net(directory: Path, state: dict[str, Any], config: BackboneConfig) -> 
     if not head_path.is_file():
         raise ModelDirError(f"{directory}: missing {HEAD_FILE}")
     net.head.load_state_dict(load_file(str(head_path)))
-    if config.quantization == "none":  # a 4/8-bit body is placed on the GPU when loaded and cannot be moved
+    if config.quantization == "none":
         net = net.to(inference_device())
+    else:  # bitsandbytes places a 4/8-bit body itself and refuses .to(); the new head follows it
+        net.head.to(inference_device())
     return net.eval()
 
 
