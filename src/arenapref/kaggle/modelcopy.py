@@ -58,9 +58,9 @@ def copy_model(model_dir: Path, dest: Path) -> tuple[dict[str, Any], int, list[d
             raise KitError(f"{model_dir}: model.json records {file}, which is missing")
         if file_sha256(path) != digest:
             raise KitError(f"{path}: contents changed since the model was saved (SHA-256 mismatch)")
-    externals(model_dir)  # refuse before copying anything when a reference cannot travel
+    found = externals(model_dir)  # refuse before copying anything when a reference cannot travel
     shutil.copytree(model_dir, dest, ignore=shutil.ignore_patterns("__pycache__"))
-    carried = carry(model_dir, dest)
+    carried = carry(found, dest)
     for file, digest in records.items():
         if file_sha256(dest / file) != digest:
             raise KitError(f"{dest / file}: the copy differs from the model's recorded SHA-256")

@@ -100,11 +100,11 @@ def _references(model: str, state: dict[str, Any], directory: Path, rel: str, wh
     return [External("LoRA base checkpoint", base, dest, weights["base_sha256"])]
 
 
-def carry(root: Path, dest: Path) -> list[dict[str, Any]]:
-    """Copy into `dest` (a copy of the model at `root`) everything it references outside itself, each copy
-    hash checked; one record per thing carried. ModelDirError when something cannot be carried."""
+def carry(found: list[External], dest: Path) -> list[dict[str, Any]]:
+    """Copy into `dest` (a copy of the model) what `externals` found it references outside itself, each copy
+    hash checked; one record per thing carried. ModelDirError when a copy differs."""
     records = []
-    for ext in externals(root):
+    for ext in found:
         target = dest / ext.dest
         if not (target / "config.json").is_file():
             shutil.copytree(ext.source, target, ignore=shutil.ignore_patterns("__pycache__", ".cache"))
