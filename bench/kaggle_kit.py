@@ -25,7 +25,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-KAGGLE_ROWS = 25_000
+from arenapref.kaggle.runtime import KAGGLE_ROWS
 
 
 def main(argv: list[str] | None = None) -> int:

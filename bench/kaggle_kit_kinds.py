@@ -11,15 +11,14 @@ predict, write), as for the fast model.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-KAGGLE_ROWS = 25_000
+from arenapref.kaggle.runtime import KAGGLE_ROWS
+
 #: Per kind: options for a small, quick fit (sizes do not depend on the training length).
 SMALL = {
     "fast": None,
@@ -29,14 +28,6 @@ SMALL = {
     "embed-mlp": None,
 }
 TIMED = {"max_train_battles": 64, "eval_fraction": 0, "progress_bar": False}
-
-
-def image_wheels(manifest: dict[str, Any], folder: Path) -> Path:
-    """The packages a kit leaves to Kaggle's image, as wheels for this machine (pip, with its own settings)."""
-    specs = [f"{p['name']}=={p['version']}" for p in manifest["left_out"]]
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "-d"]
-    subprocess.run([*command, str(folder), *specs], check=True, capture_output=True, text=True)
-    return folder
 
 
 def train_small(kind: str, battles: pd.DataFrame, out: Path, options: dict[str, Any] | None) -> Path:
@@ -52,7 +43,7 @@ def kit_sizes(
 ) -> list[dict[str, Any]]:
     """One row per kind: seconds to train and pack, MiB of the model, of what was carried, of the wheels, in all;
     with `test`, the kit checked on it (fresh venv, network off, empty caches): valid ids, or the error."""
-    from arenapref.kaggle.check import check_kit
+    from arenapref.kaggle.check import check_kit, download_image_wheels
     from arenapref.kaggle.errors import KitError
     from arenapref.kaggle.pack import pack
     from arenapref.kaggle.target import make_target
@@ -81,7 +72,7 @@ def kit_sizes(
         )
         log(f"{kind}: kit {rows[-1]['kit_mib']:.1f} MiB (model {rows[-1]['model_mib']:.1f} MiB)")
         if test is not None:
-            image = image_wheels(m, work / "image") if m["left_out"] else None
+            image = download_image_wheels(m, work / "image") if m["left_out"] else None
             try:
                 result = check_kit(kit.kit, test, work / f"check-{kind}", image_wheels=image, progress=log)
                 rows[-1]["check"] = (
@@ -97,7 +88,7 @@ def nn_timing(battles: pd.DataFrame, test: pd.DataFrame, work: Path, log: Any) -
     """The cross-encoder (default window) packed --from-image and checked on `test`; baseline in this process."""
     from arenapref.data.io import read_battles
     from arenapref.data.submission import write_submission
-    from arenapref.kaggle.check import check_kit
+    from arenapref.kaggle.check import check_kit, download_image_wheels
     from arenapref.kaggle.pack import pack
     from arenapref.kaggle.target import make_target
     from arenapref.kaggle.wheels import IMAGE_FRAMEWORKS
@@ -106,7 +97,7 @@ def nn_timing(battles: pd.DataFrame, test: pd.DataFrame, work: Path, log: Any) -
     model_dir = work / "model-timed"
     create("cross-encoder", TIMED).fit(battles.iloc[:200].reset_index(drop=True)).save(model_dir)
     kit = pack(model_dir, work / "kit-timed", make_target(), set(IMAGE_FRAMEWORKS))
-    image = image_wheels(kit.manifest, work / "image")
+    image = download_image_wheels(kit.manifest, work / "image")
     path = work / "test-slice.csv"
     test.to_csv(path, index=False)
 

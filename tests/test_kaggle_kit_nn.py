@@ -6,8 +6,6 @@ notebook run headless, network really off. The LoRA base-checkpoint case is in t
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +18,7 @@ pytest.importorskip("sentence_transformers")
 from arenapref.data.io import read_battles
 from arenapref.data.schema import LABEL_NAMES
 from arenapref.data.swap import swap, swap_proba
+from arenapref.kaggle.check import download_image_wheels
 from arenapref.models import registry
 from cli_support import run_cli as run
 
@@ -58,16 +57,6 @@ def kit(model_dir: Path, work: Path) -> Path:
     return work / "kit"
 
 
-def image_wheels(manifest: dict, folder: Path) -> Path:
-    """The left-out packages' wheels for this machine, standing for Kaggle's image: pip download with this
-    environment's own pip settings (the CPU torch wheel `make venv` installed from, PyPI or pip's cache)."""
-    specs = [f"{p['name']}=={p['version']}" for p in manifest["left_out"]]
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "-d"]
-    done = subprocess.run([*command, str(folder), *specs], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return folder
-
-
 def test_the_nn_kit_holds_weights_and_tokenizer_and_leaves_the_frameworks_to_the_image(kit: Path) -> None:
     manifest = json.loads((kit / "MANIFEST.json").read_text())
     assert manifest["extra"] == "nn" and manifest["model"]["type"] == "cross-encoder"
@@ -87,7 +76,7 @@ def test_the_nn_kit_checks_offline_and_predicts_what_the_model_predicts(
     kit: Path, model_dir: Path, test_csv: Path, work: Path
 ) -> None:
     manifest = json.loads((kit / "MANIFEST.json").read_text())
-    image = image_wheels(manifest, work / "image")
+    image = download_image_wheels(manifest, work / "image")
     code, text = run("kaggle", "check", kit, "--test", test_csv, "--work", work / "check")
     assert code == 2 and "leaves torch==2.13.0" in text and "--image-wheels" in text
     code, text = run("kaggle", "check", kit, "--test", test_csv, "--work", work / "check", "--image-wheels", image)

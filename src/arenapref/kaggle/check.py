@@ -63,6 +63,18 @@ def ensure_kernel_wheels(folder: Path) -> Path:
     return folder
 
 
+def download_image_wheels(manifest: dict[str, Any], folder: Path) -> Path:
+    """Wheels, for this machine, of the packages a kit leaves to Kaggle's image (MANIFEST.json's `left_out`), to
+    stand for that image in `check_kit(image_wheels=...)`: pip download with this environment's own pip settings
+    (its find-links, PyPI or pip's cache). KitError when pip cannot get them."""
+    specs = [f"{p['name']}=={p['version']}" for p in manifest["left_out"]]
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "-d"]
+    done = subprocess.run([*command, str(folder), *specs], capture_output=True, text=True)
+    if done.returncode:
+        raise KitError(f"could not download the image's wheels into {folder}: {done.stderr.strip()[-300:]}")
+    return folder
+
+
 def offline_prefix() -> list[str]:
     """The command prefix that runs a program in a new network namespace (as root, else as a mapped root user)."""
     if shutil.which("unshare") is None:
