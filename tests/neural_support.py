@@ -106,6 +106,25 @@ def tiny_checkpoint(folder: Path, kind: str = "llama", reward: bool = False, see
     return folder
 
 
+def tiny_bert_checkpoint(folder: Path, num_labels: int = 2, seed: int = 0) -> Path:
+    """Save a tiny random BERT (with its pooler) as a sequence classifier, with the word tokenizer."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, BertConfig
+
+    config = BertConfig(
+        vocab_size=len(SPECIAL) + len(WORDS),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        num_labels=num_labels,
+    )
+    torch.manual_seed(seed)
+    AutoModelForSequenceClassification.from_config(config).save_pretrained(folder)
+    word_tokenizer(folder)
+    return folder
+
+
 @pytest.fixture(autouse=True)
 def one_thread() -> Iterator[None]:
     """Run torch on one thread for the test (the test machine's cores are shared; two threads fight)."""

@@ -16,7 +16,7 @@ from arenapref.models.finetuned import LLMModel  # noqa: E402
 from arenapref.models.neural.backbones import build_net, load_body  # noqa: E402
 from arenapref.models.neural.config import BackboneConfig  # noqa: E402
 from arenapref.models.registry import load  # noqa: E402
-from neural_support import battle_table, tiny_checkpoint  # noqa: E402
+from neural_support import battle_table, tiny_bert_checkpoint, tiny_checkpoint  # noqa: E402
 
 BATTLES = battle_table(
     [
@@ -135,23 +135,10 @@ def logits_plain_from(net, ids, mask):
 
 @pytest.mark.parametrize("kind", ["llama", "bert"])
 def test_reward_model_start_keeps_the_body(tmp_path: Path, kind: str) -> None:
-    from transformers import AutoModelForSequenceClassification, BertConfig
+    from transformers import AutoModelForSequenceClassification
 
     if kind == "bert":
-        from neural_support import SPECIAL, WORDS, word_tokenizer
-
-        config = BertConfig(
-            vocab_size=len(SPECIAL) + len(WORDS),
-            hidden_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            intermediate_size=64,
-            num_labels=1,
-        )
-        torch.manual_seed(0)
-        AutoModelForSequenceClassification.from_config(config).save_pretrained(tmp_path / "rm")
-        word_tokenizer(tmp_path / "rm")
-        folder = tmp_path / "rm"
+        folder = tiny_bert_checkpoint(tmp_path / "rm", num_labels=1)
     else:
         folder = tiny_checkpoint(tmp_path / "rm", reward=True)
     reward = AutoModelForSequenceClassification.from_pretrained(folder)
@@ -164,6 +151,19 @@ def test_reward_model_start_keeps_the_body(tmp_path: Path, kind: str) -> None:
     assert len(shared) >= len(body_state) - 2  # every body weight (a pooler may be new)
     assert all(torch.equal(body_state[k], reward_body[k]) for k in shared)
     assert net.head.out_features == 3
+
+
+@pytest.mark.parametrize("lora_r", [0, 2])
+def test_every_trainable_parameter_of_an_encoder_gets_a_gradient(tmp_path: Path, lora_r: int) -> None:
+    """A BERT body's pooler feeds nothing: it is dropped, so DDP (which refuses parameters without a gradient) can
+    train a cross-encoder under torchrun, fully or with all-linear LoRA."""
+    folder = tiny_bert_checkpoint(tmp_path / "bert")
+    net = build_net(folder, BackboneConfig(pooling="mean", lora_r=lora_r))
+    ids = torch.randint(9, 500, (2, 10))
+    net(ids, torch.ones_like(ids)).sum().backward()
+    idle = [name for name, p in net.named_parameters() if p.requires_grad and p.grad is None]
+    assert idle == []
+    assert not any("pooler" in name for name, _ in net.named_parameters())
 
 
 def test_gpu_only_switches_are_refused_clearly_on_cpu(tmp_path: Path) -> None:

@@ -115,11 +115,20 @@ def load_body(checkpoint: Path, config: BackboneConfig) -> Any:
     if config.quantization != "none":
         kwargs["quantization_config"] = quantization_config(config.quantization)
     body = AutoModel.from_pretrained(checkpoint, **kwargs)
+    drop_pooler(body)
     if config.quantization != "none":
         from peft import prepare_model_for_kbit_training
 
         body = prepare_model_for_kbit_training(body, use_gradient_checkpointing=config.gradient_checkpointing)
     return body
+
+
+def drop_pooler(body: Any) -> None:
+    """Remove a BERT-style pooler (pooler_output feeds nothing here: the net pools hidden states itself). Left in,
+    its weights get no gradient, which DDP refuses ("parameters that were not used in producing loss"), and
+    all-linear LoRA would put adapters on it that never train."""
+    if isinstance(getattr(body, "pooler", None), nn.Module):
+        body.pooler = None
 
 
 def quantization_config(kind: str) -> Any:
