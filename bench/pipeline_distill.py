@@ -101,7 +101,8 @@ def build_pool(data: Path, kaggle_file: Path, kaggle_rows: int, avoid: pd.DataFr
         for i in range(len(kaggle))
     ]
     kept = kaggle[np.array(clean)].head(kaggle_rows)
-    print(f"pool: Kaggle-scale {len(kept)} kept of the first drawn ({sum(not c for c in clean)} touched Auto-J texts)")
+    touched = sum(not c for c in clean)
+    print(f"pool: Kaggle-scale {len(kaggle)} drawn, {touched} hold an Auto-J text (removed), first {len(kept)} kept")
     pool = pd.concat([vicuna, kept], ignore_index=True)
     pool = pool[~prompt_keys(pool).isin(set(prompt_keys(avoid)))].reset_index(drop=True)
     pool["label"] = pd.NA
