@@ -115,7 +115,7 @@ def load_body(checkpoint: Path, config: BackboneConfig) -> Any:
     if config.quantization != "none":
         kwargs["quantization_config"] = quantization_config(config.quantization)
     body = AutoModel.from_pretrained(checkpoint, **kwargs)
-    drop_pooler(body)
+    freeze_pooler(body)
     if config.quantization != "none":
         from peft import prepare_model_for_kbit_training
 
@@ -123,12 +123,16 @@ def load_body(checkpoint: Path, config: BackboneConfig) -> Any:
     return body
 
 
-def drop_pooler(body: Any) -> None:
-    """Remove a BERT-style pooler (pooler_output feeds nothing here: the net pools hidden states itself). Left in,
-    its weights get no gradient, which DDP refuses ("parameters that were not used in producing loss"), and
-    all-linear LoRA would put adapters on it that never train."""
-    if isinstance(getattr(body, "pooler", None), nn.Module):
-        body.pooler = None
+POOLER_MODULES = r"(.*\.)?pooler(\..*)?"  # a BERT-style pooler and what it holds
+
+
+def freeze_pooler(body: Any) -> None:
+    """Freeze a BERT-style pooler: its pooler_output feeds nothing here (the net pools hidden states itself), so
+    training it would leave weights with no gradient, which DDP refuses ("parameters that were not used in
+    producing loss"). Kept, not removed, so checkpoints load and save with every key they hold."""
+    pooler = getattr(body, "pooler", None)
+    if isinstance(pooler, nn.Module):
+        pooler.requires_grad_(False)
 
 
 def quantization_config(kind: str) -> Any:
@@ -156,6 +160,7 @@ def add_lora(body: Any, config: BackboneConfig) -> Any:
         lora_alpha=config.lora_alpha,
         lora_dropout=config.lora_dropout,
         target_modules=config.lora_targets,
+        exclude_modules=POOLER_MODULES,  # idle adapters would stall DDP (freeze_pooler)
         bias="none",
     )
     return get_peft_model(body, lora)
