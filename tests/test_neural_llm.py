@@ -3,6 +3,7 @@ starting from a reward model, and the GPU-only switches refused clearly on CPU."
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -165,6 +166,15 @@ def test_every_trainable_parameter_of_an_encoder_gets_a_gradient(tmp_path: Path,
     assert idle == []
     pooler = [name for name, _ in net.named_parameters() if "pooler" in name]
     assert pooler and not any("lora" in name for name in pooler)
+
+
+def test_lora_on_a_body_without_a_pooler_excludes_nothing(tmp_path: Path) -> None:
+    """Decoder LLMs have no pooler: LoRA gets no exclusion pattern (peft warns when one matches nothing)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net = build_net(tiny_checkpoint(tmp_path / "tiny"), BackboneConfig(lora_r=2))
+    assert not [w for w in caught if "exclude_modules" in str(w.message)]
+    assert net.body.peft_config["default"].exclude_modules is None
 
 
 def test_gpu_only_switches_are_refused_clearly_on_cpu(tmp_path: Path) -> None:

@@ -130,9 +130,15 @@ def freeze_pooler(body: Any) -> None:
     """Freeze a BERT-style pooler: its pooler_output feeds nothing here (the net pools hidden states itself), so
     training it would leave weights with no gradient, which DDP refuses ("parameters that were not used in
     producing loss"). Kept, not removed, so checkpoints load and save with every key they hold."""
-    pooler = getattr(body, "pooler", None)
-    if isinstance(pooler, nn.Module):
+    pooler = pooler_of(body)
+    if pooler is not None:
         pooler.requires_grad_(False)
+
+
+def pooler_of(body: Any) -> nn.Module | None:
+    """The body's BERT-style pooler, or None (decoder LLMs have none)."""
+    pooler = getattr(body, "pooler", None)
+    return pooler if isinstance(pooler, nn.Module) else None
 
 
 def quantization_config(kind: str) -> Any:
@@ -160,7 +166,8 @@ def add_lora(body: Any, config: BackboneConfig) -> Any:
         lora_alpha=config.lora_alpha,
         lora_dropout=config.lora_dropout,
         target_modules=config.lora_targets,
-        exclude_modules=POOLER_MODULES,  # idle adapters would stall DDP (freeze_pooler)
+        # idle adapters would stall DDP (freeze_pooler); peft warns when the pattern matches nothing
+        exclude_modules=POOLER_MODULES if pooler_of(body) is not None else None,
         bias="none",
     )
     return get_peft_model(body, lora)
