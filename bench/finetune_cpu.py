@@ -27,7 +27,7 @@ import pandas as pd
 
 from arenapref.data.folds import grouped_folds
 from arenapref.data.io import read_battles
-from arenapref.evaluation.metrics import score
+from arenapref.evaluation.metrics import Scores, score
 from arenapref.evaluation.protocols import cap_train, family, transfer_families, transfer_split
 from arenapref.evaluation.sets import load_sets
 from arenapref.models.registry import create
@@ -35,20 +35,18 @@ from arenapref.models.registry import create
 
 def evaluate(name: str, options: dict[str, str], train: pd.DataFrame, test: pd.DataFrame) -> dict[str, Any]:
     """Fit `name` and the prior on `train`, score both on `test` (2-way sets with the tie folded out)."""
-    two_way = not bool(test["tie_allowed"].all())
-    labels = test["label"].to_numpy(dtype=int)
     start = time.perf_counter()
     model = create(name, options).fit(train)
     fit_s = time.perf_counter() - start
     start = time.perf_counter()
     proba = model.predict_proba(test)
     predict_s = time.perf_counter() - start
-    tuned = score(labels, proba, two_way)
-    prior = score(labels, create("prior").fit(train).predict_proba(test), two_way)
+    tuned = held_out_score(test, proba)
+    prior = held_out_score(test, create("prior").fit(train).predict_proba(test))
     return {
         "train": len(train),
         "test": len(test),
-        "classes": 2 if two_way else 3,
+        "classes": 3 if bool(test["tie_allowed"].all()) else 2,
         "accuracy": tuned.accuracy,
         "log_loss": tuned.log_loss,
         "prior_log_loss": prior.log_loss,
@@ -61,20 +59,33 @@ def evaluate(name: str, options: dict[str, str], train: pd.DataFrame, test: pd.D
     }
 
 
+def held_out_score(test: pd.DataFrame, proba: np.ndarray) -> Scores:
+    """Accuracy and log loss on the labelled test rows; 2-way sets fold the tie out."""
+    return score(test["label"].to_numpy(dtype=int), proba, not bool(test["tie_allowed"].all()))
+
+
+def lodo_split(
+    battles: pd.DataFrame, held_out: str, max_train: int, max_test: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of a leave-one-dataset-out run: at most `max_train` battles of the other sets (none sharing a
+    prompt with the held-out set) and a seeded draw of at most `max_test` held-out battles, in file order."""
+    split = cap_train(transfer_split(battles, held_out), max_train, seed)
+    test = np.random.default_rng(seed).choice(split.test, min(max_test, len(split.test)), replace=False)
+    return split.train, np.sort(test)
+
+
 def lodo(args: argparse.Namespace, options: dict[str, str]) -> dict[str, Any]:
     battles = load_sets(args.data).battles
     out = {}
     for held_out in transfer_families(battles):
         if args.only and held_out not in args.only:
             continue
-        split = cap_train(transfer_split(battles, held_out), args.max_train, args.seed)
-        rng = np.random.default_rng(args.seed)
-        test = np.sort(rng.choice(split.test, min(args.max_test, len(split.test)), replace=False))
-        train_sources = battles.iloc[split.train]["source"].map(family).value_counts().to_dict()
+        train, test = lodo_split(battles, held_out, args.max_train, args.max_test, args.seed)
+        train_sources = battles.iloc[train]["source"].map(family).value_counts().to_dict()
         result = evaluate(
             "cross-encoder",
             options,
-            battles.iloc[split.train].reset_index(drop=True),
+            battles.iloc[train].reset_index(drop=True),
             battles.iloc[test].reset_index(drop=True),
         )
         out[held_out] = {**result, "train_datasets": train_sources}

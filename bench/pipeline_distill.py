@@ -46,14 +46,14 @@ import pandas as pd
 from arenapref.data.folds import grouped_folds
 from arenapref.data.io import read_battles, write_battles
 from arenapref.data.schema import SOFT_COLUMNS
-from arenapref.evaluation.metrics import score
-from arenapref.evaluation.protocols import cap_train, in_domain_splits, transfer_split
+from arenapref.evaluation.protocols import in_domain_splits
 from arenapref.evaluation.sets import load_sets
 from arenapref.models.base import mirror_average
 from arenapref.models.registry import create, load
 from arenapref.pipeline.cv_train import fit_with_teacher, prompt_keys, train_folds
 from arenapref.pipeline.fold_average import average_folds
 from arenapref.pipeline.pseudo_labels import pseudo_label
+from finetune_cpu import held_out_score, lodo_split  # type: ignore[import-not-found]  # bench/, the baseline's rows
 
 STUDENT = {
     "max_length": "256",
@@ -69,8 +69,8 @@ TEACHER_INNER_FOLDS = 3
 
 
 def scores(test: pd.DataFrame, proba: np.ndarray) -> dict[str, float]:
-    """Accuracy and log loss on the labelled test rows (2-way sets with the tie folded out, as finetune_cpu)."""
-    result = score(test["label"].to_numpy(dtype=int), proba, not bool(test["tie_allowed"].all()))
+    """Accuracy and log loss on the labelled test rows, as finetune_cpu scores them."""
+    result = held_out_score(test, proba)
     return {"accuracy": result.accuracy, "log_loss": result.log_loss}
 
 
@@ -143,9 +143,8 @@ def autoj(data: Path) -> pd.DataFrame:
 def lodo_rows(data: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """finetune_cpu lodo's rows for Auto-J: 600 training battles of the other sets, 300 Auto-J test battles."""
     battles = load_sets(data).battles
-    split = cap_train(transfer_split(battles, "autoj"), 600, 0)
-    test = np.sort(np.random.default_rng(0).choice(split.test, min(300, len(split.test)), replace=False))
-    return battles.iloc[split.train].reset_index(drop=True), battles.iloc[test].reset_index(drop=True)
+    train, test = lodo_split(battles, "autoj", 600, 300, 0)
+    return battles.iloc[train].reset_index(drop=True), battles.iloc[test].reset_index(drop=True)
 
 
 def stage_cv(args: argparse.Namespace, options: dict[str, str]) -> dict[str, Any]:
