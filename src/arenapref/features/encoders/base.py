@@ -24,6 +24,11 @@ class Encoder(ABC):
     name: str
 
     @property
+    def spec(self) -> str:
+        """The fully resolved spec (features.encoders.get_encoder) that builds this encoder on any machine."""
+        return self.name
+
+    @property
     @abstractmethod
     def identity(self) -> str:
         """A folder-safe name for these weights and this encoding scheme, e.g. 'minilm-3f2a9c...'."""

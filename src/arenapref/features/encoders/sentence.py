@@ -7,12 +7,20 @@ Long texts: head + tail. A text longer than the model's window (MiniLM: 256 word
 window and its last window, and the two vectors are averaged. The opening of an answer (does it address the
 prompt, refuse, restate) and its close (conclusion, question back, cut-off) carry most of what a rater reads;
 chunking the whole text would cost up to 100 windows for a 30,000-character answer for little gain, while head +
-tail costs at most two. Texts are batched by token length (longest first), so a batch pads to its own length.
+tail costs at most two. Texts are tokenised once and the windows cut from the token ids, which go straight to the
+model's modules (no second tokenisation); batches are formed by token length (longest first), so a batch pads to
+its own length.
+
+Precision: `auto` computes in bfloat16 where the CPU has bfloat16 matrix units (AMX or AVX512-BF16 in its flags),
+about 2.8x faster than float32 here with vectors at cosine >= 0.9998 to the float32 ones, else in float32. The
+resolved precision is part of the encoder's `spec` and identity: a model records the spec it was trained with and
+encodes with that precision wherever it is loaded (bfloat16 runs on any CPU, only slower without those units).
 """
 
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,26 +31,53 @@ from arenapref.features.encoders.base import Encoder, folder_fingerprint, machin
 BATCH_TEXTS = 32
 BATCH_TOKENS = 32 * 256  # padded tokens per batch
 CHUNK_TEXTS = 4096
-_SPECIAL_TOKENS = 2  # [CLS] and [SEP] take two places of the window
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+@cache
+def cpu_has_bfloat16() -> bool:
+    """Whether this CPU advertises bfloat16 matrix instructions (Linux /proc/cpuinfo flags; False elsewhere)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="replace").split()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def resolve_precision(precision: str) -> str:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision == "auto":
+        return "bfloat16" if cpu_has_bfloat16() else "float32"
+    return precision
 
 
 class SentenceEncoder(Encoder):
-    """A sentence-transformers model from a local folder; `window` tokens per text (default: the model's)."""
+    """A sentence-transformers model from a local folder; `window` tokens per text (default: the model's);
+    `precision` auto, float32 or bfloat16 (module docstring)."""
 
-    def __init__(self, path: str | Path, name: str | None = None, window: int | None = None) -> None:
+    def __init__(
+        self, path: str | Path, name: str | None = None, window: int | None = None, precision: str = "auto"
+    ) -> None:
         self.path = Path(path)
         if not (self.path / "modules.json").is_file() and not (self.path / "config.json").is_file():
             raise ValueError(f"{self.path}: not a sentence-transformers folder (no modules.json or config.json)")
         self.name = name or self.path.name
         self.window = window
+        self.precision = resolve_precision(precision)
         self._model: Any = None
         self._identity: str | None = None
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name if self.name == 'minilm' else self.path}@{self.precision}"
 
     @property
     def identity(self) -> str:
         if self._identity is None:
             slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.name)[:40]
-            self._identity = f"{slug}-{folder_fingerprint(self.path, 'head+tail', self.window)[:16]}"
+            fingerprint = folder_fingerprint(self.path, "head+tail ids", self.window, self.precision)
+            self._identity = f"{slug}-{self.precision}-{fingerprint[:16]}"
         return self._identity
 
     @property
@@ -67,6 +102,8 @@ class SentenceEncoder(Encoder):
             self._model = SentenceTransformer(str(self.path), device=device, local_files_only=True)
             if self.window is not None:
                 self._model.max_seq_length = self.window
+            if self.precision == "bfloat16":
+                self._model.to(torch.bfloat16)
         return self._model
 
     def encode(self, texts: list[str], sort: bool = True) -> np.ndarray:
@@ -75,41 +112,56 @@ class SentenceEncoder(Encoder):
         return np.vstack(parts) if parts else np.zeros((0, self.dim), dtype=np.float32)
 
     def _encode(self, texts: list[str], sort: bool) -> np.ndarray:
+        import torch
+
         model = self.load()
-        pieces, owner, lengths = self._windows(model, texts)
+        tokenizer = model.tokenizer
+        prefix, suffix = special_tokens(tokenizer)
+        pieces, owner = self._windows(tokenizer, texts, int(model.max_seq_length) - len(prefix) - len(suffix))
+        lengths = np.fromiter((len(p) + len(prefix) + len(suffix) for p in pieces), dtype=np.int64, count=len(pieces))
         vectors = np.zeros((len(pieces), self.dim), dtype=np.float32)
-        for batch in sorted_batches(lengths, BATCH_TEXTS, BATCH_TOKENS, sort):
-            vectors[batch] = model.encode(
-                [pieces[i] for i in batch],
-                batch_size=len(batch),
-                convert_to_numpy=True,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-            )
+        device = model.device
+        with torch.inference_mode():
+            for batch in sorted_batches(lengths, BATCH_TEXTS, BATCH_TOKENS, sort):
+                ids = torch.full((len(batch), int(lengths[batch].max())), tokenizer.pad_token_id or 0)
+                mask = torch.zeros_like(ids)
+                for row, j in enumerate(batch):
+                    window = [*prefix, *pieces[j], *suffix]
+                    ids[row, : len(window)] = torch.tensor(window)
+                    mask[row, : len(window)] = 1
+                features = {"input_ids": ids.to(device), "attention_mask": mask.to(device)}
+                if "token_type_ids" in tokenizer.model_input_names:
+                    features["token_type_ids"] = torch.zeros_like(features["input_ids"])
+                vectors[batch] = model(features)["sentence_embedding"].float().cpu().numpy()
         out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
-        np.add.at(out, owner, vectors)
+        np.add.at(out, owner, unit_rows(vectors))
         empty = np.fromiter((not t.strip() for t in texts), dtype=bool, count=len(texts))
         out[empty] = 0.0
         return unit_rows(out)
 
     @staticmethod
-    def _windows(model: Any, texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """Texts cut to the window: one piece per text, or its head and tail when longer. Returns the pieces, the
-        text each belongs to, and each piece's length in tokens (capped at the window)."""
-        room = int(model.max_seq_length) - _SPECIAL_TOKENS
-        encoded = model.tokenizer(
-            texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
-        )
-        pieces: list[str] = []
+    def _windows(tokenizer: Any, texts: list[str], room: int) -> tuple[list[list[int]], np.ndarray]:
+        """Token ids of each text cut to the window: one piece per text, or its first and last `room` ids when
+        longer. Returns the pieces and the text each belongs to."""
+        encoded = tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+        pieces: list[list[int]] = []
         owner: list[int] = []
-        lengths: list[int] = []
-        for i, (text, offsets) in enumerate(zip(texts, encoded["offset_mapping"], strict=True)):
-            if len(offsets) <= room:
-                pieces.append(text)
+        for i, ids in enumerate(encoded):
+            if len(ids) <= room:
+                pieces.append(ids)
                 owner.append(i)
-                lengths.append(len(offsets))
-                continue
-            pieces += [text[: offsets[room - 1][1]], text[offsets[len(offsets) - room][0] :]]
-            owner += [i, i]
-            lengths += [room, room]
-        return pieces, np.asarray(owner, dtype=np.int64), np.asarray(lengths, dtype=np.int64)
+            else:
+                pieces += [ids[:room], ids[-room:]]
+                owner += [i, i]
+        return pieces, np.asarray(owner, dtype=np.int64)
+
+
+def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The ids the tokenizer puts before and after a text's own (BERT: [CLS] and [SEP]), found by encoding a probe
+    with and without them."""
+    bare = tokenizer("a", add_special_tokens=False)["input_ids"]
+    full = tokenizer("a", add_special_tokens=True)["input_ids"]
+    for start in range(len(full) - len(bare) + 1):
+        if full[start : start + len(bare)] == bare:
+            return list(full[:start]), list(full[start + len(bare) :])
+    raise ValueError("the tokenizer's special tokens could not be located around a text")
