@@ -3,7 +3,9 @@ scale, every figure printed as a ratio to a baseline measured in the same run.
 
 - encoders: MiniLM on N of the distinct Auto-J texts (prompts and responses: what training encodes) drawn at
   random (seed 0), in that order (naive batches) and length-sorted, texts/s at its window (256 word pieces, head +
-  tail); WordLlama on every distinct Auto-J text, sorted and naive. Weights are loaded before timing.
+  tail), at the precision `minilm` resolves to on this machine and in float32; with the padded tokens of both
+  batchings, whose ratio bounds what sorting can gain on these texts. WordLlama on every distinct Auto-J text,
+  sorted and naive. Weights are loaded before timing.
 - --cv: the Auto-J 5-fold CV (the benchmark's folds) of MODEL three times: cold (empty embedding cache, no run
   cache), embeddings cached (fresh process state, the encoder never loads), and fully cached (the benchmark's run
   cache holds the run).
@@ -48,12 +50,24 @@ def encoders(data: Path, n_minilm: int) -> dict[str, Any]:
     minilm.encode(sample[:8])  # warm-up
     _, naive = timed(lambda: minilm.encode(sample, sort=False))
     _, ordered = timed(lambda: minilm.encode(sample, sort=True))
+    fp32 = get_encoder("minilm@float32")
+    fp32.load()
+    fp32.encode(sample[:8])
+    _, naive32 = timed(lambda: fp32.encode(sample, sort=False))
+    _, ordered32 = timed(lambda: fp32.encode(sample, sort=True))
     wordllama = get_encoder("wordllama")
     wordllama.load()
     wordllama.encode(every[:64])
     _, wl_sorted = timed(lambda: wordllama.encode(every, sort=True))
     _, wl_naive = timed(lambda: wordllama.encode(every, sort=False))
+    padded = {order: padded_tokens(minilm, sample, order) for order in (False, True)}
     return {
+        "minilm_precision": minilm.spec,
+        "minilm_padded_tokens_naive": padded[False],
+        "minilm_padded_tokens_sorted": padded[True],
+        "minilm_padding_bound_x": padded[False] / padded[True],
+        "minilm_float32_sorted_texts_per_s": n_minilm / ordered32,
+        "minilm_float32_sorted_x_naive": naive32 / ordered32,
         "minilm_texts": n_minilm,
         "minilm_naive_s": naive,
         "minilm_sorted_s": ordered,
@@ -65,6 +79,19 @@ def encoders(data: Path, n_minilm: int) -> dict[str, Any]:
         "wordllama_naive_texts_per_s": len(every) / wl_naive,
         "mean_chars": float(np.mean([len(t) for t in sample])),
     }
+
+
+def padded_tokens(encoder: Any, texts: list[str], sort: bool) -> int:
+    """Tokens the model computes over (padding included) when it encodes `texts` in that batching."""
+    from arenapref.features.encoders.base import sorted_batches
+    from arenapref.features.encoders.sentence import BATCH_TEXTS, BATCH_TOKENS, special_tokens
+
+    model = encoder.load()
+    before, after = special_tokens(model.tokenizer)
+    pieces, _ = encoder._windows(model.tokenizer, texts, model.max_seq_length - len(before) - len(after))
+    lengths = np.array([len(p) + len(before) + len(after) for p in pieces])
+    batches = sorted_batches(lengths, BATCH_TEXTS, BATCH_TOKENS, sort)
+    return int(sum(len(b) * lengths[b].max() for b in batches))
 
 
 def cached_cv(data: Path, model: str) -> dict[str, Any]:

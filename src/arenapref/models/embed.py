@@ -17,13 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from arenapref.data.folds import grouped_folds
-from arenapref.data.schema import targets
-from arenapref.features.embed_pairs import EmbeddingPairs, Sides, battle_sides, hstack
-from arenapref.features.embed_score import DirectionScore, direction_inputs
+from arenapref.features.embed_pairs import EmbeddingPairs, battle_sides, hstack
 from arenapref.features.pair import FeatureMatrix
 from arenapref.models.base import ModelDirError
 from arenapref.models.fast import FastModel
@@ -35,7 +31,6 @@ DEFAULT_SIZES = {"diff_components": 16, "product_components": 8, "prompt_compone
 class EmbedParams(FastParams):
     encoder: str
     embedding: dict[str, int]
-    score_folds: int = 0
 
 
 class FittedEmbedState(FittedFastState):
@@ -44,7 +39,6 @@ class FittedEmbedState(FittedFastState):
     params: EmbedParams
     embedding_pairs: dict[str, Any]
     encoder_identity: str | None = None
-    direction_score: dict[str, Any] | None = None
 
 
 class EmbedModel(FastModel):
@@ -54,19 +48,11 @@ class EmbedModel(FastModel):
     state_schema = FittedEmbedState
     default_encoder = "wordllama"
 
-    def __init__(
-        self,
-        encoder: str | None = None,
-        embedding: dict[str, int] | None = None,
-        score_folds: int = 0,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, encoder: str | None = None, embedding: dict[str, int] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.encoder = encoder or self.default_encoder
         self.embedding = {**DEFAULT_SIZES, **(embedding or {})}
-        self.score_folds = score_folds
         self.pairs: EmbeddingPairs | None = None
-        self.score: DirectionScore | None = None
         self.encoder_identity: str | None = None
 
     def _encoder(self) -> Any:
@@ -82,61 +68,31 @@ class EmbedModel(FastModel):
         sides = battle_sides(battles, encoder)
         self.encoder_identity = encoder.identity
         self.pairs = EmbeddingPairs(**self.embedding).fit(sides)
-        matrix = hstack(matrix, self.pairs.transform(sides))
-        if self.score_folds < 2:
-            self.score = None
-            return matrix
-        self.score = DirectionScore()
-        y = targets(battles)
-        mass = y[:, 0] + y[:, 1]
-        p_a = np.divide(y[:, 0], mass, out=np.full(len(y), 0.5), where=mass > 0)
-        fold_of = np.full(len(battles), -1)
-        try:
-            for fold, (_, test) in enumerate(grouped_folds(battles, self.score_folds, self.boost.seed)):
-                fold_of[test] = fold
-        except ValueError:  # too few prompts: the training column is in-sample (documented in embed_score)
-            pass
-        scores = self.score.fit(direction_inputs(sides), p_a, mass, fold_of)
-        return hstack(matrix, self.score.features(scores))
+        return hstack(matrix, self.pairs.transform(sides))
 
     def _transform(self, battles: pd.DataFrame) -> FeatureMatrix:
         assert self.pairs is not None
         matrix = super()._transform(battles)
-        sides = battle_sides(battles, self._encoder())
-        return self._score_columns(hstack(matrix, self.pairs.transform(sides)), sides)
-
-    def _score_columns(self, matrix: FeatureMatrix, sides: Sides) -> FeatureMatrix:
-        if self.score is None:
-            return matrix
-        return hstack(matrix, self.score.features(self.score.score(direction_inputs(sides))))
+        return hstack(matrix, self.pairs.transform(battle_sides(battles, self._encoder())))
 
     def _feature_names(self) -> list[str]:
         assert self.builder is not None and self.pairs is not None
-        names = self.builder.names + self.pairs.names()
-        return names + (["emb_score", "emb_score_abs"] if self.score is not None else [])
+        return self.builder.names + self.pairs.names()
 
     def _params(self) -> dict[str, Any]:
-        return {
-            **super()._params(),
-            "encoder": self.encoder,
-            "embedding": self.embedding,
-            "score_folds": self.score_folds,
-        }
+        return {**super()._params(), "encoder": self.encoder, "embedding": self.embedding}
 
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()
         if self.pairs is not None:
             state["embedding_pairs"] = self.pairs.get_state()
             state["encoder_identity"] = self.encoder_identity
-            state["direction_score"] = None if self.score is None else self.score.get_state()
         return state
 
     def _restore_features(self, state: dict[str, Any], directory: Path) -> None:
         if "embedding_pairs" not in state:
             raise ModelDirError(f"{directory}: model state lacks embedding_pairs")
         self.pairs = EmbeddingPairs.from_state(state["embedding_pairs"])
-        score = state.get("direction_score")
-        self.score = None if score is None else DirectionScore.from_state(score)
         self.encoder_identity = state.get("encoder_identity")
         try:
             identity = self._encoder().identity

@@ -8,6 +8,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +43,10 @@ class Encoder(ABC):
     @abstractmethod
     def loaded(self) -> bool:
         """Whether the weights are in memory (a fully cached run never loads them)."""
+
+    @abstractmethod
+    def load(self) -> Any:
+        """The underlying model, its weights loaded on the first call."""
 
     @abstractmethod
     def encode(self, texts: list[str], sort: bool = True) -> np.ndarray:
