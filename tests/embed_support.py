@@ -38,8 +38,11 @@ class CountingEncoder(Encoder):
     def loaded(self) -> bool:
         return self._loaded
 
-    def encode(self, texts: list[str], sort: bool = True) -> np.ndarray:
+    def load(self) -> None:
         self._loaded = True
+
+    def encode(self, texts: list[str], sort: bool = True) -> np.ndarray:
+        self.load()
         self.encoded += texts
         return np.vstack([expected_vector(t) for t in texts]).astype(np.float32)
 
