@@ -118,3 +118,21 @@ def test_mlp_round_trip_and_weight_check(mlp: EmbedMLPModel, unseen: pd.DataFram
     weights.write_bytes(weights.read_bytes()[:-4] + b"\0\0\0\0")
     with pytest.raises(ModelDirError, match="SHA-256 mismatch"):
         registry.load(tmp_path / "m")
+
+
+@pytest.mark.slow
+def test_minilm_model_saves_the_resolved_precision(autoj: pd.DataFrame, unseen: pd.DataFrame, tmp_path: Path) -> None:
+    """embed-minilm trained with `auto` records the precision it resolved to, so a machine whose `auto` differs
+    still encodes as in training; an explicit precision is kept as given."""
+    from arenapref.features.encoders.sentence import resolve_precision
+    from arenapref.models.embed import EmbedMiniLMModel
+
+    model = EmbedMiniLMModel(inner_folds=2, features=FEATURES, boost=TINY, embedding=SIZES).fit(autoj.iloc[:80])
+    assert model.encoder == f"minilm@{resolve_precision('auto')}"
+    model.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert meta["state"]["params"]["encoder"] == model.encoder
+    loaded = registry.load(tmp_path / "m")
+    assert np.array_equal(loaded.predict_proba(unseen), model.predict_proba(unseen))
+    forced = EmbedModel(encoder="minilm@float32", inner_folds=2, features=FEATURES, boost=TINY, embedding=SIZES)
+    assert forced.fit(autoj.iloc[:80]).encoder == "minilm@float32"
