@@ -33,7 +33,9 @@ MODELS: dict[str, str | Factory] = {
     "judge-smollm2": "arenapref.models.judge:SmolLM2Judge",
 }
 #: Models a plain `arenapref bench` skips; `arenapref bench --models NAME` runs them: the zero-shot judges (slow),
-#: MiniLM embeddings (CPU-hours on every set), the ensemble (fits each member (inner folds + 1) times per split),
+#: MiniLM embeddings (every text of every set encoded once: 1.6x the `embed` model's bench time on a CPU with
+#: bfloat16 units, its encoding about 3x slower in float32 elsewhere), the ensemble (fits each member
+#: (inner folds + 1) times per split),
 #: the fine-tuned transformers (GPU-sized work).
 OPT_IN = {"judge", "judge-smollm2", "embed-minilm", "ensemble", "cross-encoder", "llm"}
 
