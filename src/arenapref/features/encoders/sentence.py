@@ -12,9 +12,10 @@ model's modules (no second tokenisation); batches are formed by token length (lo
 its own length.
 
 Precision: `auto` computes in bfloat16 where the CPU has bfloat16 matrix units (AMX or AVX512-BF16 in its flags),
-about 2.8x faster than float32 here with vectors at cosine >= 0.9998 to the float32 ones, else in float32. The
-resolved precision is part of the encoder's `spec` and identity: a model records the spec it was trained with and
-encodes with that precision wherever it is loaded (bfloat16 runs on any CPU, only slower without those units).
+about 3.3x faster than float32 here (115 against 35 texts/s) with vectors at cosine >= 0.9998 to the float32
+ones, else in float32. The resolved precision is part of the encoder's `spec` and identity: a model records the
+spec it was trained with and encodes with that precision wherever it is loaded (bfloat16 runs on any CPU, only
+slower without those units).
 """
 
 from __future__ import annotations
