@@ -103,23 +103,3 @@ def test_ensemble_is_position_consistent_and_round_trips(autoj: pd.DataFrame, tm
     loaded = registry.load(tmp_path / "e")
     assert isinstance(loaded, EnsembleModel)
     assert np.array_equal(loaded.predict_proba(test), p)
-
-
-def test_on_several_datasets_the_stacker_sees_only_unseen_datasets(autoj: pd.DataFrame, data_dir: Path) -> None:
-    """Training data from three datasets: every inner fold holds out whole datasets, and the member fit that
-    predicts them saw none of their battles' datasets (the weights measure transfer to a new set)."""
-    hhh = read_battles(data_dir / "hhh" / "hhh_alignment_eval.json")[0]
-    lfqa = read_battles(data_dir / "lfqa" / "experts_pairwise_human_preferences.jsonl")[0]
-    train = pd.concat([autoj.iloc[:150], hhh.iloc[:100], lfqa.iloc[:100]], ignore_index=True)
-    source_of = dict(zip(train["id"].astype(str), train["source"].astype(str), strict=True))
-    model = EnsembleModel(members=[Memoriser.name, "longer_wins"], inner_folds=2)
-    splits = model.inner_splits(train)
-    assert len(splits) == 2
-    for fit, held in splits:
-        assert not set(train["source"].iloc[fit]) & set(train["source"].iloc[held])
-    model.fit(train)
-    stacking_calls = Memoriser.log[:2]
-    for fit_ids, predicted in stacking_calls:
-        assert not {source_of[i] for i in fit_ids} & {source_of[i] for i in predicted}
-    assert set().union(*(predicted for _, predicted in stacking_calls)) == set(source_of)
-    assert model.training["stacked_rows"] == len(train)

@@ -10,11 +10,6 @@ prediction on a battle it was fit on enters the weights.
 Position: with position-consistent members, log p_m of the swapped battle is the mirrored vector, the tie offset
 is symmetric and the softmax sums columns in a fixed order, so the ensemble is exactly position consistent too.
 The model directory holds each member's own directory under members/.
-
-Training data from MIN_DATASETS_FOR_DATASET_FOLDS datasets on: the inner folds hold out whole datasets (grouped
-by dataset, `inner_folds` of them), for the fast model's reason (models.fast): the weights then say how much each
-member is worth on a dataset it did not see, which is what a model trained on a mix of sets is used for. On one
-dataset the folds are grouped by prompt.
 """
 
 from __future__ import annotations
@@ -25,13 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from sklearn.model_selection import GroupKFold
 
 from arenapref import __version__
 from arenapref.data.folds import grouped_folds
 from arenapref.data.schema import training_rows
 from arenapref.models.base import ModelDirError, PreferenceModel
-from arenapref.models.fast import MIN_DATASETS_FOR_DATASET_FOLDS, dataset_of
 from arenapref.models.model_dir import check_version, require, training_data_hash
 from arenapref.models.temperature import softmax
 
@@ -106,7 +99,7 @@ class EnsembleModel(PreferenceModel):
 
         oof = np.full((len(self.member_names), len(battles), 3), np.nan)
         try:
-            folds = self.inner_splits(battles)
+            folds = list(grouped_folds(battles, self.inner_folds, self.seed))
         except ValueError:
             return oof
         for train, test in folds:
@@ -114,14 +107,6 @@ class EnsembleModel(PreferenceModel):
             for j, name in enumerate(self.member_names):
                 oof[j, test] = registry.create(name).fit(fit_part).predict_proba(held)
         return oof
-
-    def inner_splits(self, battles: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(fit, held-out) positions: whole datasets held out on training data of several datasets (module
-        docstring), else prompt-grouped folds; ValueError when there are too few groups."""
-        datasets = dataset_of(battles["source"])
-        if datasets.nunique() >= max(MIN_DATASETS_FOR_DATASET_FOLDS, self.inner_folds):
-            return list(GroupKFold(n_splits=self.inner_folds).split(battles, groups=datasets))
-        return list(grouped_folds(battles, self.inner_folds, self.seed))
 
     def predict_proba(self, battles: pd.DataFrame) -> np.ndarray:
         if not self.members:
