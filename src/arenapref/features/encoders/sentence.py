@@ -108,7 +108,7 @@ class SentenceEncoder(Encoder):
         return self._model
 
     def encode(self, texts: list[str], sort: bool = True) -> np.ndarray:
-        """Encoded CHUNK_TEXTS at a time (the token offsets of a chunk stay small), batches sorted within it."""
+        """Encoded CHUNK_TEXTS at a time (one chunk's token ids held at once), batches sorted within it."""
         parts = [self._encode(texts[i : i + CHUNK_TEXTS], sort) for i in range(0, len(texts), CHUNK_TEXTS)]
         return np.vstack(parts) if parts else np.zeros((0, self.dim), dtype=np.float32)
 
