@@ -84,12 +84,9 @@ def encoders(data: Path, n_minilm: int) -> dict[str, Any]:
 def padded_tokens(encoder: Any, texts: list[str], sort: bool) -> int:
     """Tokens the model computes over (padding included) when it encodes `texts` in that batching."""
     from arenapref.features.encoders.base import sorted_batches
-    from arenapref.features.encoders.sentence import BATCH_TEXTS, BATCH_TOKENS, special_tokens
+    from arenapref.features.encoders.sentence import BATCH_TEXTS, BATCH_TOKENS
 
-    model = encoder.load()
-    before, after = special_tokens(model.tokenizer)
-    pieces, _ = encoder._windows(model.tokenizer, texts, model.max_seq_length - len(before) - len(after))
-    lengths = np.array([len(p) + len(before) + len(after) for p in pieces])
+    lengths = encoder.windows(texts).lengths()
     batches = sorted_batches(lengths, BATCH_TEXTS, BATCH_TOKENS, sort)
     return int(sum(len(b) * lengths[b].max() for b in batches))
 

@@ -34,12 +34,10 @@ for name in ("wordllama", "minilm"):
     vectors = encoder.encode(["hello world", "", long_text, "a short answer"])
     pieces = []
     if name == "minilm":
-        from arenapref.features.encoders.sentence import special_tokens
         tokenizer = encoder.load().tokenizer
-        before, after = special_tokens(tokenizer)
-        room = encoder.load().max_seq_length - len(before) - len(after)
-        pieces = [len(p) for p in encoder._windows(tokenizer, [long_text, "hello world"], room)[0]]
-        pieces += [before == [tokenizer.cls_token_id], after == [tokenizer.sep_token_id]]
+        windows = encoder.windows([long_text, "hello world"])
+        pieces = [len(p) for p in windows.pieces]
+        pieces += [windows.prefix == [tokenizer.cls_token_id], windows.suffix == [tokenizer.sep_token_id]]
     out[name] = {"shape": list(vectors.shape), "norms": [float(x) for x in (vectors ** 2).sum(axis=1)],
                  "identity": encoder.identity, "pieces": pieces}
 print(json.dumps(out))

@@ -104,8 +104,9 @@ class EmbedMLPModel(PreferenceModel):
         y = y / y.sum(axis=1, keepdims=True)
         both = np.vstack([side_stats(side_texts(battles, c)) for c in ("response_a", "response_b")])
         self.stat_mean, self.stat_std = both.mean(axis=0), np.maximum(both.std(axis=0), 1e-6)
-        self.encoder = self._encoder().spec  # resolved (precision included): the saved model encodes the same way
-        self.encoder_identity = self._encoder().identity
+        encoder = self._encoder()
+        self.encoder = encoder.spec  # resolved (precision included): the saved model encodes the same way
+        self.encoder_identity = encoder.identity
         inputs = self._inputs(battles)
         self.net, info = pair_net.train(inputs, y, self._held_out(battles), self.params)
         self._weights = None

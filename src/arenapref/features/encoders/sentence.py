@@ -21,6 +21,7 @@ slower without those units).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ class SentenceEncoder(Encoder):
         if not (self.path / "modules.json").is_file() and not (self.path / "config.json").is_file():
             raise ValueError(f"{self.path}: not a sentence-transformers folder (no modules.json or config.json)")
         self.name = name or self.path.name
+        self._location = name or str(self.path)  # what get_encoder resolves: a registered name, else the folder
         self.window = window
         self.precision = resolve_precision(precision)
         self._model: Any = None
@@ -71,7 +73,7 @@ class SentenceEncoder(Encoder):
 
     @property
     def spec(self) -> str:
-        return f"{self.name if self.name == 'minilm' else self.path}@{self.precision}"
+        return f"{self._location}@{self.precision}"
 
     @property
     def identity(self) -> str:
@@ -116,35 +118,35 @@ class SentenceEncoder(Encoder):
         import torch
 
         model = self.load()
-        tokenizer = model.tokenizer
-        prefix, suffix = special_tokens(tokenizer)
-        pieces, owner = self._windows(tokenizer, texts, int(model.max_seq_length) - len(prefix) - len(suffix))
-        lengths = np.fromiter((len(p) + len(prefix) + len(suffix) for p in pieces), dtype=np.int64, count=len(pieces))
-        vectors = np.zeros((len(pieces), self.dim), dtype=np.float32)
-        device = model.device
+        windows = self.windows(texts)
+        lengths = windows.lengths()
+        vectors = np.zeros((len(windows.pieces), self.dim), dtype=np.float32)
+        pad = model.tokenizer.pad_token_id or 0
         with torch.inference_mode():
             for batch in sorted_batches(lengths, BATCH_TEXTS, BATCH_TOKENS, sort):
-                ids = torch.full((len(batch), int(lengths[batch].max())), tokenizer.pad_token_id or 0)
+                ids = torch.full((len(batch), int(lengths[batch].max())), pad)
                 mask = torch.zeros_like(ids)
                 for row, j in enumerate(batch):
-                    window = [*prefix, *pieces[j], *suffix]
+                    window = windows.model_input(j)
                     ids[row, : len(window)] = torch.tensor(window)
                     mask[row, : len(window)] = 1
-                features = {"input_ids": ids.to(device), "attention_mask": mask.to(device)}
-                if "token_type_ids" in tokenizer.model_input_names:
+                features = {"input_ids": ids.to(model.device), "attention_mask": mask.to(model.device)}
+                if "token_type_ids" in model.tokenizer.model_input_names:
                     features["token_type_ids"] = torch.zeros_like(features["input_ids"])
                 vectors[batch] = model(features)["sentence_embedding"].float().cpu().numpy()
         out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
-        np.add.at(out, owner, unit_rows(vectors))
+        np.add.at(out, windows.owner, unit_rows(vectors))
         empty = np.fromiter((not t.strip() for t in texts), dtype=bool, count=len(texts))
         out[empty] = 0.0
         return unit_rows(out)
 
-    @staticmethod
-    def _windows(tokenizer: Any, texts: list[str], room: int) -> tuple[list[list[int]], np.ndarray]:
-        """Token ids of each text cut to the window: one piece per text, or its first and last `room` ids when
-        longer. Returns the pieces and the text each belongs to."""
-        encoded = tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+    def windows(self, texts: list[str]) -> Windows:
+        """Each text's token ids cut to the model's window: one piece per text, or its first and last pieces that
+        fit when longer, with the tokenizer's own special tokens around each."""
+        model = self.load()
+        prefix, suffix = wrapping_tokens(model.tokenizer)
+        room = int(model.max_seq_length) - len(prefix) - len(suffix)
+        encoded = model.tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
         pieces: list[list[int]] = []
         owner: list[int] = []
         for i, ids in enumerate(encoded):
@@ -154,12 +156,32 @@ class SentenceEncoder(Encoder):
             else:
                 pieces += [ids[:room], ids[-room:]]
                 owner += [i, i]
-        return pieces, np.asarray(owner, dtype=np.int64)
+        return Windows(pieces, np.asarray(owner, dtype=np.int64), prefix, suffix)
 
 
-def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
-    """The ids the tokenizer puts before and after a text's own (BERT: [CLS] and [SEP]), found by encoding a probe
-    with and without them."""
+@dataclass(frozen=True)
+class Windows:
+    """Token-id pieces of texts (special tokens not included), the text each belongs to, and the ids the
+    tokenizer puts around a text."""
+
+    pieces: list[list[int]]
+    owner: np.ndarray
+    prefix: list[int]
+    suffix: list[int]
+
+    def model_input(self, i: int) -> list[int]:
+        return [*self.prefix, *self.pieces[i], *self.suffix]
+
+    def lengths(self) -> np.ndarray:
+        """Tokens of each piece as the model reads it (special tokens included)."""
+        extra = len(self.prefix) + len(self.suffix)
+        return np.fromiter((len(p) + extra for p in self.pieces), dtype=np.int64, count=len(self.pieces))
+
+
+def wrapping_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The ids the tokenizer itself puts before and after a text's own (BERT: [CLS] and [SEP]), found by encoding
+    a probe with and without them: what the sentence model was trained with, whatever its family (unlike the
+    fine-tuning processor's special_tokens, which chooses a wrapping for the model it trains)."""
     bare = tokenizer("a", add_special_tokens=False)["input_ids"]
     full = tokenizer("a", add_special_tokens=True)["input_ids"]
     for start in range(len(full) - len(bare) + 1):
