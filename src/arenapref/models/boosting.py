@@ -4,6 +4,12 @@
 Parallelism: each booster runs single-threaded and independent heads train at once in threads (LightGBM releases
 the GIL). On 2 shared cores LightGBM's own OpenMP threads were 8x slower than one thread (measured on the
 Kaggle-scale features while other processes ran: 35 s against 4.2 s for 100 rounds), because idle threads spin.
+
+Histograms are built row-wise. LightGBM 4.7's column-wise path crashed the process (a failed
+`best_split_info.left_count > 0` check, then a segfault or heap corruption) inside lgb.cv, on the subset of one
+inner fold of mixed training data (all sets but Auto-J and LLMEval2, hh-rlhf held out; the embed features);
+row-wise, or with feature bundling off, the same fold trains. Row-wise gave predictions identical to column-wise
+on that data (max |diff| 0.0 after 300 rounds) at 6 % more time.
 """
 
 from __future__ import annotations
@@ -53,7 +59,7 @@ class BoostParams:
             "num_threads": self.lgb_threads,
             "seed": self.seed,
             "deterministic": True,
-            "force_col_wise": True,
+            "force_row_wise": True,  # see the module docstring
             "verbose": -1,
             **extra,
         }
