@@ -1,6 +1,7 @@
 """The stacked ensemble: weights fit only on out-of-fold predictions inside the training data (a member that
 memorises its training battles gets no weight; stacked on in-sample predictions it would get the most),
-member fits never include the battles they predict for the stacker, exact position consistency, round trip."""
+member fits never include the battles they predict for the stacker, one inner fold per dataset on mixed data,
+two-way battles leave the tie offset alone, exact position consistency, round trip."""
 
 from __future__ import annotations
 
@@ -103,3 +104,34 @@ def test_ensemble_is_position_consistent_and_round_trips(autoj: pd.DataFrame, tm
     loaded = registry.load(tmp_path / "e")
     assert isinstance(loaded, EnsembleModel)
     assert np.array_equal(loaded.predict_proba(test), p)
+
+
+def test_mixed_data_holds_out_one_dataset_per_inner_fold(autoj: pd.DataFrame, data_dir: Path) -> None:
+    hhh = read_battles(data_dir / "hhh" / "hhh_alignment_eval.json")[0]
+    lfqa = read_battles(data_dir / "lfqa" / "experts_pairwise_human_preferences.jsonl")[0]
+    train = pd.concat([autoj.iloc[:300], hhh, lfqa], ignore_index=True)
+    model = EnsembleModel(members=[Memoriser.name, "longer_wins"]).fit(train)
+    assert model.training["inner_split"] == "dataset"
+    dataset_ids = {name: set(part["id"].astype(str)) for name, part in train.groupby("source")}
+    stacking_calls = Memoriser.log[:3]
+    held_out = sorted(next(k for k, ids in dataset_ids.items() if predicted == ids) for _, predicted in stacking_calls)
+    assert held_out == ["autoj", "hhh", "lfqa"]  # each inner fold predicts exactly one whole dataset ...
+    for fit_ids, predicted in stacking_calls:
+        assert not fit_ids & predicted and fit_ids | predicted == set(train["id"].astype(str))  # ... fit on the rest
+    assert model.weights[0] < 0.05  # out of its datasets the memoriser only misleads
+    prompt_split = EnsembleModel(members=["prior", "longer_wins"], inner_split="prompt").fit(train)
+    assert prompt_split.training["inner_split"] == "prompt"
+
+
+def test_two_way_battles_leave_the_tie_offset_alone() -> None:
+    """One uniform member: the tie offset is the log-odds of a tie among the battles that could be ties (30 % here,
+    A and B 35 % each), whatever the two-way battles say; read as three-way, their missing ties pull it down."""
+    three_way = np.repeat([[1.0, 0, 0], [0, 1, 0], [0, 0, 1]], [35, 35, 30], axis=0)
+    two_way = np.repeat([[1.0, 0, 0], [0, 1, 0]], [300, 300], axis=0)
+    target = np.vstack([three_way, two_way])
+    log_p = np.log(np.full((1, len(target), 3), 1 / 3))
+    tie_allowed = np.arange(len(target)) < len(three_way)
+    _, offset = fit_stacker(log_p, target, tie_allowed=tie_allowed)
+    assert offset == pytest.approx(np.log(0.30 / 0.35), abs=1e-3)
+    _, offset_as_three_way = fit_stacker(log_p, target)
+    assert offset_as_three_way < np.log(0.30 / 0.35) - 1.0
