@@ -32,7 +32,7 @@ from arenapref import __version__
 from arenapref.data.folds import grouped_folds
 from arenapref.data.schema import training_rows
 from arenapref.models.base import ModelDirError, PreferenceModel
-from arenapref.models.fast import INNER_SPLITS, MIN_DATASETS_FOR_DATASET_FOLDS, dataset_of, source_weights
+from arenapref.models.fast import INNER_SPLITS, dataset_folds, source_weights
 from arenapref.models.model_dir import check_version, require, training_data_hash
 from arenapref.models.temperature import softmax
 
@@ -148,12 +148,11 @@ class EnsembleModel(PreferenceModel):
         """(fit rows, held-out rows) of each inner fold: one per dataset from MIN_DATASETS_FOR_DATASET_FOLDS datasets
         on (or from 2 with inner_split "dataset"), else `inner_folds` folds grouped by prompt (none when the
         prompts are too few); sets split_used to "dataset", "prompt" or "none"."""
-        codes, names = pd.factorize(dataset_of(battles["source"]), sort=True)
-        needed = 2 if self.inner_split == "dataset" else MIN_DATASETS_FOR_DATASET_FOLDS
-        if self.inner_split != "prompt" and len(names) >= needed:
+        by_dataset = dataset_folds(battles["source"], self.inner_split)
+        if by_dataset is not None:
             self.split_used = "dataset"
             rows = np.arange(len(battles))
-            return [(rows[codes != k], rows[codes == k]) for k in range(len(names))]
+            return [(rows[by_dataset != k], rows[by_dataset == k]) for k in np.unique(by_dataset)]
         try:
             folds = list(grouped_folds(battles, self.inner_folds, self.seed))
         except ValueError:

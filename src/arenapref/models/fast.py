@@ -171,11 +171,9 @@ class FastModel(PreferenceModel):
         k = self.inner_folds
         if k is not None and k < 2:
             return None, "none"
-        dataset = dataset_of(battles["source"])
-        codes, names = pd.factorize(dataset, sort=True)
-        needed = 2 if self.inner_split == "dataset" else MIN_DATASETS_FOR_DATASET_FOLDS
-        if self.inner_split != "prompt" and len(names) >= needed:
-            return np.asarray(codes, dtype=int), "dataset"
+        by_dataset = dataset_folds(battles["source"], self.inner_split)
+        if by_dataset is not None:
+            return by_dataset, "dataset"
         if k is None:
             k = 2 if len(battles) >= LARGE_TRAINING_SET else 3
         fold_of = np.full(len(battles), -1)
@@ -482,6 +480,16 @@ def _multiclass_proba(booster: lgb.Booster, x: np.ndarray, xs: np.ndarray) -> np
 def dataset_of(sources: pd.Series) -> pd.Series:
     """The dataset of each battle: its source family (hh-rlhf/helpful-base -> hh-rlhf)."""
     return sources.astype(str).str.split("/").str[0]
+
+
+def dataset_folds(sources: pd.Series, inner_split: str) -> np.ndarray | None:
+    """Inner fold of each battle when the inner folds hold out whole datasets, one fold per dataset: with
+    inner_split "dataset" from 2 datasets on, "auto" from MIN_DATASETS_FOR_DATASET_FOLDS on; else None."""
+    codes, names = pd.factorize(dataset_of(sources), sort=True)
+    needed = 2 if inner_split == "dataset" else MIN_DATASETS_FOR_DATASET_FOLDS
+    if inner_split != "prompt" and len(names) >= needed:
+        return np.asarray(codes, dtype=int)
+    return None
 
 
 def source_weights(sources: pd.Series, power: float) -> np.ndarray:
