@@ -106,14 +106,14 @@ class EnsembleModel(PreferenceModel):
         self.members: list[PreferenceModel] = []
         self.weights = np.full(len(self.member_names), 1.0 / max(1, len(self.member_names)))
         self.tie_offset = 0.0
-        self.split_used = "none"
         self.training: dict[str, Any] = {}
 
     def fit(self, battles: pd.DataFrame) -> EnsembleModel:
         from arenapref.models import registry  # the members are models by name (see the registry)
 
         battles, y = training_rows(battles)
-        oof = self.out_of_fold(battles)
+        folds, split = self.inner_fold_indices(battles)
+        oof = self.out_of_fold(battles, folds)
         seen = ~np.isnan(oof[0, :, 0])
         if seen.any():
             target = y[seen] / y[seen].sum(axis=1, keepdims=True)
@@ -126,40 +126,36 @@ class EnsembleModel(PreferenceModel):
             "rows": len(battles),
             "sha256": training_data_hash(battles),
             "stacked_rows": int(seen.sum()),
-            "inner_split": self.split_used,
+            "inner_split": split,
             "weights": dict(zip(self.member_names, self.weights.tolist(), strict=True)),
             "tie_offset": self.tie_offset,
         }
         return self
 
-    def out_of_fold(self, battles: pd.DataFrame) -> np.ndarray:
+    def out_of_fold(self, battles: pd.DataFrame, folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """(members, n, 3) probabilities of each training battle from members fit without its fold; NaN where no
         fold held a battle out (too few prompts for inner folds: equal weights are kept)."""
         from arenapref.models import registry  # the members are models by name (see the registry)
 
         oof = np.full((len(self.member_names), len(battles), 3), np.nan)
-        for train, test in self.inner_fold_indices(battles):
+        for train, test in folds:
             fit_part, held = battles.iloc[train].reset_index(drop=True), battles.iloc[test].reset_index(drop=True)
             for j, name in enumerate(self.member_names):
                 oof[j, test] = registry.create(name).fit(fit_part).predict_proba(held)
         return oof
 
-    def inner_fold_indices(self, battles: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(fit rows, held-out rows) of each inner fold: one per dataset from MIN_DATASETS_FOR_DATASET_FOLDS datasets
-        on (or from 2 with inner_split "dataset"), else `inner_folds` folds grouped by prompt (none when the
-        prompts are too few); sets split_used to "dataset", "prompt" or "none"."""
+    def inner_fold_indices(self, battles: pd.DataFrame) -> tuple[list[tuple[np.ndarray, np.ndarray]], str]:
+        """(fit rows, held-out rows) of each inner fold, and their kind: one per dataset ("dataset") from
+        MIN_DATASETS_FOR_DATASET_FOLDS datasets on (or from 2 with inner_split "dataset"), else `inner_folds` folds
+        grouped by prompt ("prompt"), or none when the prompts are too few ("none")."""
         by_dataset = dataset_folds(battles["source"], self.inner_split)
         if by_dataset is not None:
-            self.split_used = "dataset"
             rows = np.arange(len(battles))
-            return [(rows[by_dataset != k], rows[by_dataset == k]) for k in np.unique(by_dataset)]
+            return [(rows[by_dataset != k], rows[by_dataset == k]) for k in np.unique(by_dataset)], "dataset"
         try:
-            folds = list(grouped_folds(battles, self.inner_folds, self.seed))
+            return list(grouped_folds(battles, self.inner_folds, self.seed)), "prompt"
         except ValueError:
-            self.split_used = "none"
-            return []
-        self.split_used = "prompt"
-        return folds
+            return [], "none"
 
     def predict_proba(self, battles: pd.DataFrame) -> np.ndarray:
         if not self.members:

@@ -35,8 +35,8 @@ MODELS: dict[str, str | Factory] = {
 #: Models a plain `arenapref bench` skips; `arenapref bench --models NAME` runs them: the zero-shot judges (slow),
 #: MiniLM embeddings (every text of every set encoded once: 1.6x the `embed` model's bench time on a CPU with
 #: bfloat16 units, its encoding about 3x slower in float32 elsewhere), the ensemble (fits each member
-#: (inner folds + 1) times per split),
-#: the fine-tuned transformers (GPU-sized work).
+#: (inner folds + 1) times per split; on mixed data one inner fold per dataset), the fine-tuned transformers
+#: (GPU-sized work).
 OPT_IN = {"judge", "judge-smollm2", "embed-minilm", "ensemble", "cross-encoder", "llm"}
 
 
