@@ -26,11 +26,15 @@ def world_size() -> int:
 
 
 def process_state() -> Any:
-    """accelerate's PartialState (torch.distributed initialised: gloo on CPU, NCCL on GPUs)."""
+    """accelerate's PartialState (torch.distributed initialised: gloo on CPU, NCCL on GPUs, destroyed at exit)."""
     import torch
     from accelerate import PartialState
 
-    return PartialState(cpu=not torch.cuda.is_available())
+    from arenapref.models.neural.process_group import destroy_at_exit
+
+    state = PartialState(cpu=not torch.cuda.is_available())
+    destroy_at_exit()
+    return state
 
 
 def is_main_process() -> bool:

@@ -30,6 +30,7 @@ from arenapref.data.swap import MIRROR
 from arenapref.models.neural.collator import length_batches, pad_batch
 from arenapref.models.neural.config import LossConfig, TrainConfig
 from arenapref.models.neural.losses import preference_loss
+from arenapref.models.neural.process_group import destroy_at_exit
 
 Ids = list[int]
 Progress = Callable[[str], None]
@@ -137,6 +138,7 @@ def fit_net(
     acc = Accelerator(
         cpu=not torch.cuda.is_available(), mixed_precision=precision, gradient_accumulation_steps=config.grad_accum
     )
+    destroy_at_exit()
     set_seed(config.seed)
     lengths = train.lengths
     per_epoch = len(length_batches(lengths, config.batch_size, config.max_tokens and config.max_tokens // 2))
