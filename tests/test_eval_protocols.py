@@ -11,10 +11,10 @@ import pytest
 
 from arenapref.data.folds import prompt_groups
 from arenapref.data.io import read_battles
+from arenapref.data.sources import family
 from arenapref.evaluation.metrics import score
 from arenapref.evaluation.protocols import (
     MIN_TEST_ROWS,
-    family,
     in_domain_sources,
     in_domain_splits,
     run_splits,

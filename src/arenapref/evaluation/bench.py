@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from arenapref import __version__
+from arenapref.data.sources import family
 from arenapref.evaluation.cache import RunCache, cache_key, model_config, source_hash, table_hash
 from arenapref.evaluation.judge_bench import judge_section
 from arenapref.evaluation.metrics import TWO_WAY_NOTE
@@ -27,7 +28,6 @@ from arenapref.evaluation.protocols import (
     Run,
     Split,
     cap_train,
-    family,
     in_domain_sources,
     in_domain_splits,
     run_splits,

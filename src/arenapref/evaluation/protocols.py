@@ -20,6 +20,7 @@ import pandas as pd
 
 from arenapref.data.folds import grouped_folds, prompt_groups
 from arenapref.data.schema import targets
+from arenapref.data.sources import family
 from arenapref.evaluation.probes import predict_both_orders
 from arenapref.models.base import PreferenceModel
 
@@ -32,11 +33,6 @@ IN_DOMAIN_SETS = ("autoj", "llmeval2", "hh-rlhf", "hhh")
 #: A held-out dataset needs this many labelled rows to be tested (kaggle-sample, 100, and copilot-arena, 113 code
 #: completions, are too small to give a stable score; they still serve as training data for the others).
 MIN_TEST_ROWS = 200
-
-
-def family(source: str) -> str:
-    """The dataset a source belongs to: 'hh-rlhf/helpful-base-test' -> 'hh-rlhf'."""
-    return source.split("/")[0]
 
 
 def in_domain_sources(battles: pd.DataFrame) -> list[str]:

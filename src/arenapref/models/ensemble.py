@@ -31,8 +31,8 @@ from scipy.optimize import minimize
 from arenapref import __version__
 from arenapref.data.folds import grouped_folds
 from arenapref.data.schema import training_rows
+from arenapref.data.sources import INNER_SPLITS, dataset_folds, source_weights
 from arenapref.models.base import ModelDirError, PreferenceModel
-from arenapref.models.fast import INNER_SPLITS, dataset_folds, source_weights
 from arenapref.models.model_dir import check_version, require, training_data_hash
 from arenapref.models.temperature import softmax
 

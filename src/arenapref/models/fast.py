@@ -47,6 +47,7 @@ import pandas as pd
 from arenapref import __version__
 from arenapref.data.folds import grouped_folds
 from arenapref.data.schema import training_rows
+from arenapref.data.sources import INNER_SPLITS, dataset_folds, source_weights
 from arenapref.data.swap import MIRROR
 from arenapref.features.builder import FeatureBuilder, FeatureConfig
 from arenapref.features.pair import FeatureMatrix
@@ -72,9 +73,6 @@ from arenapref.models.temperature import (
 )
 
 TIE_MODES = ("heads", "multiclass")
-INNER_SPLITS = ("auto", "prompt", "dataset")
-#: With "auto", inner folds hold out whole datasets from this many datasets in the training data on.
-MIN_DATASETS_FOR_DATASET_FOLDS = 3
 LENGTH_FEATURE = "chars_norm_diff"
 CLASS_NAMES = ("A", "B", "tie")
 #: Combines a booster's outputs on the battles and on their swapped copies into one symmetric output.
@@ -475,29 +473,6 @@ def _tie_margin(booster: lgb.Booster, x: np.ndarray, xs: np.ndarray) -> np.ndarr
 def _multiclass_proba(booster: lgb.Booster, x: np.ndarray, xs: np.ndarray) -> np.ndarray:
     """Mean of the prediction on x and the mirrored prediction on swap(x)."""
     return (_predict(booster, x) + _predict(booster, xs)[:, MIRROR]) * 0.5
-
-
-def dataset_of(sources: pd.Series) -> pd.Series:
-    """The dataset of each battle: its source family (hh-rlhf/helpful-base -> hh-rlhf)."""
-    return sources.astype(str).str.split("/").str[0]
-
-
-def dataset_folds(sources: pd.Series, inner_split: str) -> np.ndarray | None:
-    """Inner fold of each battle when the inner folds hold out whole datasets, one fold per dataset: with
-    inner_split "dataset" from 2 datasets on, "auto" from MIN_DATASETS_FOR_DATASET_FOLDS on; else None."""
-    codes, names = pd.factorize(dataset_of(sources), sort=True)
-    needed = 2 if inner_split == "dataset" else MIN_DATASETS_FOR_DATASET_FOLDS
-    if inner_split != "prompt" and len(names) >= needed:
-        return np.asarray(codes, dtype=int)
-    return None
-
-
-def source_weights(sources: pd.Series, power: float) -> np.ndarray:
-    """Per battle, (battles of its dataset)^-power, mean 1: power 0 weighs battles equally, 1 weighs datasets
-    equally. A dataset is a source family (hh-rlhf/helpful-base -> hh-rlhf)."""
-    family = dataset_of(sources)
-    counts = family.map(family.value_counts()).to_numpy(dtype=float)
-    return _mean_one(counts**-power)
 
 
 def _mean_one(weight: np.ndarray) -> np.ndarray:
