@@ -34,14 +34,13 @@ def destroy_process_group() -> int:
     on in reference cycles) is kept for good instead. The number of groups kept."""
     import torch.distributed as dist
 
+    release_bound_groups()
     if not (dist.is_available() and dist.is_initialized()):
-        release_bound_groups()
         return 0
     from torch.distributed.distributed_c10d import _world
 
     groups = list(_world.pg_map)
     dist.destroy_process_group()
-    release_bound_groups()
     gc.collect()
     kept = [group for group in groups if sys.getrefcount(group) > _OWN_REFERENCES]
     for group in kept:
@@ -49,18 +48,14 @@ def destroy_process_group() -> int:
     return len(kept)
 
 
-def release_bound_groups() -> int:
+def release_bound_groups() -> None:
     """Unbind process groups from the defaults of torch.distributed.nn.functional (None is the default group
-    there too); the number of functions changed."""
+    there too)."""
     module = sys.modules.get("torch.distributed.nn.functional")
     if module is None:
-        return 0
+        return
     from torch.distributed import ProcessGroup
 
-    changed = 0
     for function in vars(module).values():
-        defaults = getattr(function, "__defaults__", None)
-        if isinstance(function, types.FunctionType) and defaults and any(isinstance(d, ProcessGroup) for d in defaults):
-            function.__defaults__ = tuple(None if isinstance(d, ProcessGroup) else d for d in defaults)
-            changed += 1
-    return changed
+        if isinstance(function, types.FunctionType) and function.__defaults__:
+            function.__defaults__ = tuple(None if isinstance(d, ProcessGroup) else d for d in function.__defaults__)
