@@ -79,7 +79,7 @@ def battle_bodies(data: Path) -> list[dict[str, Any]]:
 
 def train_model(data: Path, directory: Path) -> Path:
     from arenapref.data.io import read_battles
-    from arenapref.models.fast import FastModel
+    from arenapref.models.trees.fast import FastModel
 
     battles, _ = read_battles(data / "autoj" / "testdata_pairwise.jsonl")
     start = time.perf_counter()

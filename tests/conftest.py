@@ -19,6 +19,7 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def smollm2_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled SmolLM2-135M-Instruct GGUF materialised once per test run as a plain checkpoint folder."""
-    from arenapref.models.neural.gguf import bundled_smollm2, materialise
+    from arenapref.weights.gguf import materialise
+    from arenapref.weights.locations import bundled_smollm2
 
     return materialise(bundled_smollm2(), cache=tmp_path_factory.mktemp("arenapref-cache"))

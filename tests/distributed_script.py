@@ -3,7 +3,7 @@ the one-process reference, imported by the tests): sharded prediction, the pseud
 training run (accelerate.Accelerator(cpu=True): gloo) and an FSDP one (torch's fully_shard on gloo).
 
 Training: a tiny Llama sequence classifier, fixed seed, a global batch of 8 battles; each process takes rows
-rank::world of the batch (the sharding of models/neural/training.fit_net) and the distillation loss; the final
+rank::world of the batch (the sharding of models/finetuned/training.fit_net) and the distillation loss; the final
 parameters are saved by rank 0.
 """
 

@@ -35,7 +35,7 @@ def lora_fold(base: Path, folder: Path, seed: int, r: int = 4, model_dir: bool =
     from safetensors.torch import save_file
     from transformers import AutoModel
 
-    from arenapref.models.model_dir import checkpoint_hash
+    from arenapref.weights.hashes import checkpoint_hash
 
     torch.manual_seed(seed)
     body = AutoModel.from_pretrained(base)

@@ -138,7 +138,7 @@ DATA = Path(__file__).parents[1].parent / "shared" / "data"
 def small_fast_model_dir() -> Path:
     """A fast model trained once per test session on 400 Auto-J battles with few rounds (a few seconds)."""
     from arenapref.data.io import read_battles
-    from arenapref.models.fast import FastModel
+    from arenapref.models.trees.fast import FastModel
 
     battles, _ = read_battles(DATA / "autoj" / "testdata_pairwise.jsonl")
     directory = Path(tempfile.mkdtemp(prefix="arenapref-serve-fast-"))

@@ -18,8 +18,8 @@ from arenapref.features.encoders.cache import ENV_VAR
 from arenapref.features.labels import label_of
 from arenapref.models import registry
 from arenapref.models.base import ModelDirError
-from arenapref.models.embed import EmbedModel
-from arenapref.models.embed_mlp import EmbedMLPModel
+from arenapref.models.embedding.embed import EmbedModel
+from arenapref.models.embedding.embed_mlp import EmbedMLPModel
 
 TINY = {"n_estimators": 40, "early_stopping": 10, "fallback_rounds": 20}
 FEATURES = {"word_vocab": 2000, "char_vocab": 2000, "svd_components": 4}
@@ -101,7 +101,7 @@ def test_mlp_gives_exactly_swapped_probabilities(mlp: EmbedMLPModel, unseen: pd.
 def test_pair_network_is_antisymmetric_by_construction(mlp: EmbedMLPModel, unseen: pd.DataFrame) -> None:
     """Without the mirror-average: the raw logits of a swapped battle are the exchanged A/B logits and the same
     tie logit (up to float rounding of a differently ordered batch)."""
-    from arenapref.models.pair_net import logits
+    from arenapref.models.embedding.pair_net import logits
 
     z = logits(mlp.net, mlp._inputs(unseen))
     zs = logits(mlp.net, mlp._inputs(swap(unseen)))
@@ -125,7 +125,7 @@ def test_minilm_model_saves_the_resolved_precision(autoj: pd.DataFrame, unseen: 
     """embed-minilm trained with `auto` records the precision it resolved to, so a machine whose `auto` differs
     still encodes as in training; an explicit precision is kept as given."""
     from arenapref.features.encoders.sentence import resolve_precision
-    from arenapref.models.embed import EmbedMiniLMModel
+    from arenapref.models.embedding.embed import EmbedMiniLMModel
 
     model = EmbedMiniLMModel(inner_folds=2, features=FEATURES, boost=TINY, embedding=SIZES).fit(autoj.iloc[:80])
     assert model.encoder == f"minilm@{resolve_precision('auto')}"

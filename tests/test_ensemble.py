@@ -20,7 +20,7 @@ from arenapref.data.schema import targets
 from arenapref.data.swap import swap, swap_proba
 from arenapref.models import registry
 from arenapref.models.base import PreferenceModel
-from arenapref.models.ensemble import EnsembleModel, fit_stacker
+from arenapref.models.embedding.ensemble import EnsembleModel, fit_stacker
 
 
 class Memoriser(PreferenceModel):

@@ -19,8 +19,8 @@ from arenapref.features.labels import TFIDF_GROUP
 from arenapref.models import registry
 from arenapref.models.base import ModelDirError
 from arenapref.models.baselines import PriorModel
-from arenapref.models.fast import FastModel
 from arenapref.models.temperature import fit_binary_temperature
+from arenapref.models.trees.fast import FastModel
 
 TINY = {"n_estimators": 40, "early_stopping": 10, "fallback_rounds": 20}
 FEATURES = {"word_vocab": 2000, "char_vocab": 2000, "svd_components": 4}

@@ -13,10 +13,10 @@ from scipy.special import expit
 from arenapref.data.io import read_battles
 from arenapref.data.schema import conform
 from arenapref.data.swap import swap, swap_proba
-from arenapref.models.boosting import _folds
-from arenapref.models.fast import FastModel
 from arenapref.models.registry import load
 from arenapref.models.temperature import fit_binary_calibration
+from arenapref.models.trees.boosting import _folds
+from arenapref.models.trees.fast import FastModel
 
 TINY = {"n_estimators": 40, "early_stopping": 10, "fallback_rounds": 20}
 FEATURES = {"word_vocab": 2000, "char_vocab": 2000, "svd_components": 4}

@@ -80,8 +80,8 @@ def test_bench_judge_section_reads_both_orders_and_runs_probes(monkeypatch: pyte
     from arenapref.evaluation.judge_bench import judge_section
     from arenapref.evaluation.results import SetPredictions
     from arenapref.judge.config import JudgeConfig
+    from arenapref.judge.model import JudgeModel
     from arenapref.models import registry
-    from arenapref.models.judge import JudgeModel
     from judge_support import Script, battles, fault_server
 
     labels = np.array([0, 1, 2])

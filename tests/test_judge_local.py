@@ -13,8 +13,8 @@ import pytest
 from arenapref.data.submission import write_kaggle_train
 from arenapref.data.swap import swap, swap_proba
 from arenapref.judge.config import JudgeConfig
+from arenapref.judge.model import JudgeModel
 from arenapref.models import registry
-from arenapref.models.judge import JudgeModel
 from cli_support import run
 from judge_support import battles
 

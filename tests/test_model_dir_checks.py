@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from arenapref.models.base import ModelDirError
-from arenapref.models.booster_text import structure_problem
+from arenapref.models.trees.booster_text import structure_problem
 from arenapref.serve.app import create_app
 from cli_support import run
 from serve_support import DATA, small_fast_model_dir

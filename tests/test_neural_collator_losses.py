@@ -7,9 +7,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from arenapref.models.neural.collator import length_batches, pad_batch, padding_share  # noqa: E402
-from arenapref.models.neural.config import LossConfig  # noqa: E402
-from arenapref.models.neural.losses import distillation_kl, preference_loss, soft_cross_entropy  # noqa: E402
+from arenapref.models.finetuned.collator import length_batches, pad_batch, padding_share  # noqa: E402
+from arenapref.models.finetuned.config import LossConfig  # noqa: E402
+from arenapref.models.finetuned.losses import distillation_kl, preference_loss, soft_cross_entropy  # noqa: E402
 
 
 def test_length_batches_cover_every_row_once_within_limits() -> None:

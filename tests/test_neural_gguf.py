@@ -9,7 +9,8 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from arenapref.models.neural.gguf import SMOLLM2_FILE, bundled_smollm2, materialise  # noqa: E402
+from arenapref.weights.gguf import materialise  # noqa: E402
+from arenapref.weights.locations import SMOLLM2_FILE, bundled_smollm2  # noqa: E402
 
 
 def test_bundled_gguf_found() -> None:

@@ -13,9 +13,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
 
 from arenapref.data.swap import swap  # noqa: E402
-from arenapref.models.finetuned import LLMModel  # noqa: E402
-from arenapref.models.neural.backbones import build_net, load_body  # noqa: E402
-from arenapref.models.neural.config import BackboneConfig  # noqa: E402
+from arenapref.models.finetuned.backbones import build_net, load_body  # noqa: E402
+from arenapref.models.finetuned.config import BackboneConfig  # noqa: E402
+from arenapref.models.finetuned.model import LLMModel  # noqa: E402
 from arenapref.models.registry import load  # noqa: E402
 from neural_support import battle_table, tiny_bert_checkpoint, tiny_checkpoint  # noqa: E402
 
@@ -128,7 +128,7 @@ def test_gemma2_soft_cap_switch(tmp_path: Path) -> None:
 
 def logits_plain_from(net, ids, mask):
     """The head's logits before the final soft-cap."""
-    from arenapref.models.neural.backbones import pool
+    from arenapref.models.finetuned.backbones import pool
 
     hidden = net.body(input_ids=ids, attention_mask=mask).last_hidden_state
     return net.head(pool(hidden, mask, net.pooling))

@@ -7,8 +7,8 @@ import pytest
 
 pytest.importorskip("transformers")
 
-from arenapref.models.neural.config import InputConfig
-from arenapref.models.neural.processor import BattleProcessor, trim_longer_first
+from arenapref.models.finetuned.config import InputConfig
+from arenapref.models.finetuned.processor import BattleProcessor, trim_longer_first
 from neural_support import HEADERS, word_tokenizer, words
 
 
@@ -110,7 +110,7 @@ def test_trim_longer_first() -> None:
 def test_encoder_and_causal_special_tokens(tokenizer) -> None:
     from transformers import AutoTokenizer
 
-    from arenapref.models.neural.backbones import default_backbone
+    from arenapref.models.finetuned.backbones import default_backbone
 
     bert = AutoTokenizer.from_pretrained(default_backbone("cross-encoder"))
     ids = BattleProcessor(bert, InputConfig(max_length=32)).encode(["hello " * 50], ["yes " * 40], [None])

@@ -11,8 +11,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
 
-from arenapref.models.finetuned import LLMModel  # noqa: E402
-from arenapref.models.neural.training import evaluate  # noqa: E402
+from arenapref.models.finetuned.model import LLMModel  # noqa: E402
+from arenapref.models.finetuned.training import evaluate  # noqa: E402
 from neural_support import one_thread, random_battles, tiny_checkpoint  # noqa: E402, F401
 
 
@@ -79,7 +79,7 @@ def test_early_stopping_restores_the_best_held_out_weights(tiny: Path) -> None:
     if m.training["stopped"] == "early stopping":
         assert len(history) - 1 - int(np.argmin(history)) == 2  # patience evaluations without improvement
     # the weights kept are the best evaluation's: re-scoring the held-out set gives its loss
-    from arenapref.models.finetuned import held_out_split
+    from arenapref.models.finetuned.model import held_out_split
 
     _, held_rows = held_out_split(battles, 0.3, 0)
     held = battles.iloc[held_rows].reset_index(drop=True)
@@ -119,7 +119,7 @@ def test_soft_labels_are_training_targets(tiny: Path) -> None:
 
 
 def test_a_loaded_network_predicts_on_this_process_gpu_when_there_is_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    from arenapref.models.neural.backbones import inference_device
+    from arenapref.models.finetuned.backbones import inference_device
 
     monkeypatch.setenv("LOCAL_RANK", "1")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)

@@ -139,7 +139,7 @@ def test_fold_averaged_fine_tuned_directories_load_and_predict(model: str, lora_
 @pytest.mark.slow
 def test_teacher_reaches_the_fine_tuned_loss(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     pytest.importorskip("peft")
-    from arenapref.models.finetuned import FineTunedModel
+    from arenapref.models.finetuned.model import FineTunedModel
     from neural_support import random_battles, tiny_checkpoint
 
     tiny = tiny_checkpoint(tmp_path / "tiny")

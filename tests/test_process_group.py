@@ -15,7 +15,7 @@ SRC = Path(__file__).parent.parent / "src"
 PRELUDE = """
 import atexit, os, sys
 import torch, torch.distributed as dist
-from arenapref.models.neural.process_group import destroy_at_exit, destroy_process_group
+from arenapref.models.finetuned.process_group import destroy_at_exit, destroy_process_group
 
 def gloo_threads():
     names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")]

@@ -55,8 +55,8 @@ def judge(
     from arenapref.data.io import read_battles
     from arenapref.data.submission import write_submission
     from arenapref.judge.config import JudgeConfig, make_judge
+    from arenapref.judge.model import default_cache_dir
     from arenapref.judge.probes import agreement_both_orders
-    from arenapref.models.judge import default_cache_dir
 
     config = JudgeConfig(
         backend=backend,

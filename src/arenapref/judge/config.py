@@ -68,7 +68,7 @@ def make_backend(config: JudgeConfig) -> Backend:
     from arenapref.judge.local_backend import LocalBackend
 
     if config.model is None:
-        from arenapref.models.neural.gguf import bundled_smollm2
+        from arenapref.weights.locations import bundled_smollm2
 
         config.model = str(bundled_smollm2())
     return LocalBackend(config.model, max_new_tokens=config.max_tokens)

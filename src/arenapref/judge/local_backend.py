@@ -28,11 +28,9 @@ class LocalBackend:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        path = Path(model_path)
-        if path.suffix == ".gguf":
-            from arenapref.models.neural.gguf import materialise
+        from arenapref.weights.gguf import resolve_checkpoint
 
-            path = materialise(path)
+        path = resolve_checkpoint(model_path)
         self.model = str(model_path)
         self.max_new_tokens, self.device, self.max_input_tokens = max_new_tokens, device, max_input_tokens
         self._tokenizer = AutoTokenizer.from_pretrained(path)

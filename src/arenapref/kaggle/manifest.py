@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from arenapref.kaggle.errors import KitError
-from arenapref.models.model_dir import file_sha256
+from arenapref.weights.hashes import file_sha256
 
 MANIFEST_FILE = "MANIFEST.json"
 KIT_KIND = "arenapref-kaggle-kit"

@@ -16,8 +16,8 @@ from typing import Any
 
 from arenapref.kaggle.errors import KitError
 from arenapref.models.base import read_meta
-from arenapref.models.model_dir import file_sha256
 from arenapref.models.portable import carry, externals, model_dirs
+from arenapref.weights.hashes import file_sha256
 
 #: Models that run on the core install (no torch); every other registered model needs the `nn` extra.
 CORE_MODELS = frozenset({"prior", "longer_wins", "fast"})

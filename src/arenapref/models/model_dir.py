@@ -86,25 +86,3 @@ def require(state: dict[str, Any], keys: tuple[str, ...], directory: Path) -> No
     missing = [k for k in keys if k not in state]
     if missing:
         raise ModelDirError(f"{directory}: model state lacks {', '.join(missing)}")
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks (model weights can be large)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def checkpoint_hash(folder: Path) -> str:
-    """SHA-256 over the names and bytes of a checkpoint folder's config.json and weight files (a LoRA adapter's
-    base is recorded with it and checked on load)."""
-    digest = hashlib.sha256()
-    weights = sorted(p for p in folder.iterdir() if p.suffix in (".safetensors", ".bin"))
-    for path in [folder / "config.json", *weights]:
-        digest.update(path.name.encode() + b"\0")
-        with path.open("rb") as handle:
-            while block := handle.read(1 << 20):
-                digest.update(block)
-    return digest.hexdigest()

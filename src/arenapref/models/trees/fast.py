@@ -45,17 +45,13 @@ import numpy as np
 import pandas as pd
 
 from arenapref import __version__
-from arenapref.data.folds import grouped_folds
 from arenapref.data.schema import training_rows
-from arenapref.data.sources import INNER_SPLITS, dataset_folds, source_weights
+from arenapref.data.sources import INNER_SPLITS, source_weights
 from arenapref.data.swap import MIRROR
 from arenapref.features.builder import FeatureBuilder, FeatureConfig
 from arenapref.features.pair import FeatureMatrix
 from arenapref.models.base import ModelDirError, PreferenceModel, Reason
-from arenapref.models.booster_text import load_booster
-from arenapref.models.boosting import BoostParams, HeadFit, fit_concurrently, fit_head
 from arenapref.models.explanation import top_reasons
-from arenapref.models.fast_state import FittedFastState
 from arenapref.models.manifest import check
 from arenapref.models.model_dir import (
     check_version,
@@ -64,21 +60,23 @@ from arenapref.models.model_dir import (
     training_data_hash,
     write_checked,
 )
-from arenapref.models.temperature import (
-    fit_binary_calibration,
-    fit_binary_temperature,
-    fit_softmax_temperature,
-    sigmoid,
-    softmax,
+from arenapref.models.temperature import fit_softmax_temperature, sigmoid, softmax
+from arenapref.models.trees.booster_text import load_booster
+from arenapref.models.trees.boosting import BoostParams, HeadFit, fit_concurrently, fit_head
+from arenapref.models.trees.calibration import (
+    LENGTH_FEATURE,
+    binary_temperature,
+    direction_calibration,
+    length_prior,
+    mean_one,
 )
+from arenapref.models.trees.fast_state import FittedFastState
+from arenapref.models.trees.inner_folds import inner_folds
+from arenapref.models.trees.margins import direction_margin, held_out, multiclass_proba, predict, tie_margin
 
 TIE_MODES = ("heads", "multiclass")
-LENGTH_FEATURE = "chars_norm_diff"
 CLASS_NAMES = ("A", "B", "tie")
-#: Combines a booster's outputs on the battles and on their swapped copies into one symmetric output.
-Combine = Callable[[lgb.Booster, np.ndarray, np.ndarray], np.ndarray]
 FEATURES_FILE = "features.json"
-LARGE_TRAINING_SET = 20_000
 Folds = np.ndarray | None  # inner fold of each battle, or None for no inner folds
 
 
@@ -159,28 +157,8 @@ class FastModel(PreferenceModel):
         """Hook for a subclass: rebuild its own feature state from a saved model before the names are checked."""
 
     def _inner_folds(self, battles: pd.DataFrame) -> tuple[np.ndarray | None, str]:
-        """Inner fold of each battle and how the folds were made ("dataset", "prompt" or "none").
-
-        inner_folds 0 or 1: no inner folds. Dataset folds (module docstring): one fold per dataset, used with
-        inner_split "dataset" (from 2 datasets on) or "auto" (from MIN_DATASETS_FOR_DATASET_FOLDS on). Otherwise
-        grouped by prompt, or None when there are too few prompts: by default (inner_folds None) 3 folds, or 2 from
-        LARGE_TRAINING_SET battles on: with that much data a fold of half the rows chooses the rounds as well, at
-        half the cost per round."""
-        k = self.inner_folds
-        if k is not None and k < 2:
-            return None, "none"
-        by_dataset = dataset_folds(battles["source"], self.inner_split)
-        if by_dataset is not None:
-            return by_dataset, "dataset"
-        if k is None:
-            k = 2 if len(battles) >= LARGE_TRAINING_SET else 3
-        fold_of = np.full(len(battles), -1)
-        try:
-            for fold, (_, test) in enumerate(grouped_folds(battles, k, self.boost.seed)):
-                fold_of[test] = fold
-        except ValueError:
-            return None, "none"
-        return fold_of, "prompt"
+        """Inner fold of each battle and how the folds were made (trees.inner_folds)."""
+        return inner_folds(battles, self.inner_folds, self.inner_split, self.boost.seed)
 
     def _fit_heads(
         self, m: FeatureMatrix, y: np.ndarray, source_weight: np.ndarray, tie_allowed: np.ndarray, fold_of: Folds
@@ -191,8 +169,8 @@ class FastModel(PreferenceModel):
         if len(direction_rows) == 0:
             raise ValueError("no battle with a winner to train the direction head on")
         p_a = y[direction_rows, 0] / mass[direction_rows]
-        direction_weight = _mean_one(mass[direction_rows] * source_weight[direction_rows])
-        tie_weight = _mean_one(source_weight[tie_rows])
+        direction_weight = mean_one(mass[direction_rows] * source_weight[direction_rows])
+        tie_weight = mean_one(source_weight[tie_rows])
 
         def direction() -> HeadFit:
             return self._fit_both_orders(m, direction_rows, p_a, 1 - p_a, direction_weight, fold_of, "cross_entropy")
@@ -210,43 +188,27 @@ class FastModel(PreferenceModel):
         )
         fits = fit_concurrently(jobs, self.boost.n_jobs)
         self.boosters["direction"] = fits["direction"].booster
-        margin = self._held_out(fits["direction"], x, xs, _direction_margin)
-        self.temperatures["direction"], self.length_weight = _direction_calibration(
-            margin[direction_rows], _length_prior(x, m.names)[direction_rows], p_a, direction_weight
+        margin = held_out(fits["direction"], x, xs, direction_margin)
+        self.temperatures["direction"], self.length_weight = direction_calibration(
+            margin[direction_rows], length_prior(x, m.names)[direction_rows], p_a, direction_weight
         )
         if "tie" in fits:
             self.boosters["tie"] = fits["tie"].booster
-            margin = self._held_out(fits["tie"], x, xs, _tie_margin)
-            self.temperatures["tie"] = _binary_temperature(margin, tie_rows, y[tie_rows, 2], tie_weight)
+            margin = held_out(fits["tie"], x, xs, tie_margin)
+            self.temperatures["tie"] = binary_temperature(margin, tie_rows, y[tie_rows, 2], tie_weight)
 
     def _fit_multiclass(self, m: FeatureMatrix, y: np.ndarray, source_weight: np.ndarray, fold_of: Folds) -> None:
         x, xs = m.values, m.swapped()
         rows, classes = np.nonzero(y)  # soft labels: one weighted copy per class
-        weight = _mean_one(y[rows, classes] * source_weight[rows])
+        weight = mean_one(y[rows, classes] * source_weight[rows])
         self._stage(f"training the multiclass booster on {2 * len(rows):,} rows (both orders)")
         fit = self._fit_both_orders(m, rows, classes, MIRROR[classes], weight, fold_of, "multiclass", num_class=3)
         self.boosters["multiclass"] = fit.booster
-        proba = self._held_out(fit, x, xs, _multiclass_proba)
+        proba = held_out(fit, x, xs, multiclass_proba)
         seen = ~np.isnan(proba[:, 0])
         log_p = np.log(np.clip(proba[seen], 1e-15, None))
         target = y[seen] * source_weight[seen, None]
         self.temperatures["multiclass"] = fit_softmax_temperature(log_p, target) if seen.any() else 1.0
-
-    @staticmethod
-    def _held_out(
-        fit: HeadFit,
-        x: np.ndarray,
-        xs: np.ndarray,
-        combine: Combine,
-    ) -> np.ndarray:
-        """Out-of-fold outputs (both orders combined) per battle; NaN for battles no inner fold held out."""
-        out: np.ndarray | None = None
-        for booster, battles in fit.held_out:
-            values = combine(booster, x[battles], xs[battles])
-            if out is None:
-                out = np.full((len(x), *values.shape[1:]), np.nan)
-            out[battles] = values
-        return out if out is not None else np.full(len(x), np.nan)
 
     def _fit_both_orders(
         self,
@@ -290,20 +252,20 @@ class FastModel(PreferenceModel):
 
     def _proba(self, x: np.ndarray, xs: np.ndarray) -> np.ndarray:
         if self.tie_mode == "multiclass":
-            p = _multiclass_proba(self.boosters["multiclass"], x, xs)
+            p = multiclass_proba(self.boosters["multiclass"], x, xs)
             return softmax(np.log(np.clip(p, 1e-15, None)) / self.temperatures["multiclass"])
         d = self._direction_log_odds(x, xs)
         tie = np.zeros(len(x))
         if "tie" in self.boosters:
-            tie = sigmoid(_tie_margin(self.boosters["tie"], x, xs) / self.temperatures["tie"])
+            tie = sigmoid(tie_margin(self.boosters["tie"], x, xs) / self.temperatures["tie"])
         return np.column_stack([(1 - tie) * sigmoid(d), (1 - tie) * sigmoid(-d), tie])
 
     def _direction_log_odds(self, x: np.ndarray, xs: np.ndarray) -> np.ndarray:
         """Log-odds of A over B: the booster's margin over its temperature plus the length prior."""
-        d = _direction_margin(self.boosters["direction"], x, xs) / self.temperatures["direction"]
+        d = direction_margin(self.boosters["direction"], x, xs) / self.temperatures["direction"]
         if self.length_weight:
             assert self.builder is not None
-            d = d + self.length_weight * _length_prior(x, self.builder.names)
+            d = d + self.length_weight * length_prior(x, self.builder.names)
         return d
 
     # ---- explanation ----------------------------------------------------------------------------------------
@@ -332,21 +294,21 @@ class FastModel(PreferenceModel):
         the swapped rows holds original feature j, so its contribution is credited to j."""
         k = x.shape[1]
         if self.tie_mode == "multiclass":
-            c = _predict(self.boosters["multiclass"], x, pred_contrib=True).reshape(len(x), 3, k + 1)[:, :, :k]
-            cs = _predict(self.boosters["multiclass"], xs, pred_contrib=True).reshape(len(x), 3, k + 1)[:, :, :k]
+            c = predict(self.boosters["multiclass"], x, pred_contrib=True).reshape(len(x), 3, k + 1)[:, :, :k]
+            cs = predict(self.boosters["multiclass"], xs, pred_contrib=True).reshape(len(x), 3, k + 1)[:, :, :k]
             rows = np.arange(len(x))
             return (c[rows, verdict] + cs[rows, MIRROR[verdict]][:, mirror]) / (2 * self.temperatures["multiclass"])
-        c = _predict(self.boosters["direction"], x, pred_contrib=True)[:, :k]
-        cs = _predict(self.boosters["direction"], xs, pred_contrib=True)[:, :k]
+        c = predict(self.boosters["direction"], x, pred_contrib=True)[:, :k]
+        cs = predict(self.boosters["direction"], xs, pred_contrib=True)[:, :k]
         direction = (c - cs[:, mirror]) / (2 * self.temperatures["direction"])
         if self.length_weight:  # the length prior is credited to the feature it is computed from
             assert self.builder is not None
             j = self.builder.names.index(LENGTH_FEATURE)
-            direction[:, j] += self.length_weight * _length_prior(x, self.builder.names)
+            direction[:, j] += self.length_weight * length_prior(x, self.builder.names)
         out = np.where((verdict == 1)[:, None], -direction, direction)
         if "tie" in self.boosters and (verdict == 2).any():
-            c = _predict(self.boosters["tie"], x, pred_contrib=True)[:, :k]
-            cs = _predict(self.boosters["tie"], xs, pred_contrib=True)[:, :k]
+            c = predict(self.boosters["tie"], x, pred_contrib=True)[:, :k]
+            cs = predict(self.boosters["tie"], xs, pred_contrib=True)[:, :k]
             tie = (c + cs[:, mirror]) / (2 * self.temperatures["tie"])
             out = np.where((verdict == 2)[:, None], tie, out)
         return out
@@ -446,64 +408,3 @@ class FastMulticlassModel(FastModel):
 
     def __init__(self, tie_mode: str = "multiclass", **kwargs: Any) -> None:
         super().__init__(tie_mode=tie_mode, **kwargs)
-
-
-#: Below this many rows a prediction runs on one thread: starting OpenMP threads costs more than it saves, and
-#: their spin-waiting slows a busy server.
-SINGLE_THREAD_ROWS = 256
-
-
-def _predict(booster: lgb.Booster, x: np.ndarray, **kwargs: Any) -> np.ndarray:
-    """The booster's output as a dense array."""
-    if len(x) < SINGLE_THREAD_ROWS:
-        kwargs.setdefault("num_threads", 1)
-    return np.asarray(booster.predict(x, **kwargs))
-
-
-def _direction_margin(booster: lgb.Booster, x: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """Log-odds of A over B, antisymmetric: the swapped battle gets exactly the negation."""
-    return (_predict(booster, x, raw_score=True) - _predict(booster, xs, raw_score=True)) * 0.5
-
-
-def _tie_margin(booster: lgb.Booster, x: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """Log-odds of a tie, symmetric in the two orders."""
-    return (_predict(booster, x, raw_score=True) + _predict(booster, xs, raw_score=True)) * 0.5
-
-
-def _multiclass_proba(booster: lgb.Booster, x: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """Mean of the prediction on x and the mirrored prediction on swap(x)."""
-    return (_predict(booster, x) + _predict(booster, xs)[:, MIRROR]) * 0.5
-
-
-def _mean_one(weight: np.ndarray) -> np.ndarray:
-    return weight / weight.mean() if len(weight) else weight
-
-
-def _binary_temperature(margin: np.ndarray, rows: np.ndarray, target: np.ndarray, weight: np.ndarray | None) -> float:
-    """Temperature fit on the held-out margins of `rows` (1.0 when no inner fold held them out)."""
-    held = margin[rows]
-    seen = ~np.isnan(held)
-    if not seen.any():
-        return 1.0
-    return fit_binary_temperature(held[seen], target[seen], None if weight is None else weight[seen])
-
-
-def _length_prior(x: np.ndarray, names: list[str]) -> np.ndarray:
-    """sign(l) sqrt|l| of the normalised length difference l (A - B); antisymmetric, so a swap negates it exactly.
-    Zeros when the features lack the length column (then the prior gets no weight)."""
-    if LENGTH_FEATURE not in names:
-        return np.zeros(len(x))
-    diff = x[:, names.index(LENGTH_FEATURE)]
-    return np.sign(diff) * np.sqrt(np.abs(diff))
-
-
-def _direction_calibration(
-    margin: np.ndarray, prior: np.ndarray, target: np.ndarray, weight: np.ndarray
-) -> tuple[float, float]:
-    """(temperature, length weight) fit on the held-out margins ((1.0, 0.0) when no inner fold held any out)."""
-    seen = ~np.isnan(margin)
-    if not seen.any():
-        return 1.0, 0.0
-    if not prior[seen].any():
-        return fit_binary_temperature(margin[seen], target[seen], weight[seen]), 0.0
-    return fit_binary_calibration(margin[seen], prior[seen], target[seen], weight[seen])

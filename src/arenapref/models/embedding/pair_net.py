@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import nn
 
-if TYPE_CHECKING:
-    from arenapref.models.embed_mlp import TrainParams
+from arenapref.models.embedding.pair_net_params import TrainParams
 
 
 @dataclass

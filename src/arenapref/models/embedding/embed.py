@@ -2,7 +2,7 @@
 (features.embed_pairs): cos(prompt, A), cos(prompt, B), cos(A, B), the difference A - B reduced to principal
 components, prompt-conditioned products and the prompt's components.
 
-Everything else is the fast model's (models.fast): both orders in training, mirror-averaged predictions (exact
+Everything else is the fast model's (models.trees.fast): both orders in training, mirror-averaged predictions (exact
 position consistency, every embedding column has its swap mirror), tie head, temperatures and length prior chosen
 on inner folds, LightGBM contributions as `explain` reasons. Embeddings are read from and written to the embedding
 cache (features.encoders.cache), so a rerun on the same texts never loads the encoder.
@@ -22,8 +22,8 @@ import pandas as pd
 from arenapref.features.embed_pairs import EmbeddingPairs, battle_sides, hstack
 from arenapref.features.pair import FeatureMatrix
 from arenapref.models.base import ModelDirError
-from arenapref.models.fast import FastModel
-from arenapref.models.fast_state import FastParams, FittedFastState
+from arenapref.models.trees.fast import FastModel
+from arenapref.models.trees.fast_state import FastParams, FittedFastState
 
 DEFAULT_SIZES = {"diff_components": 16, "product_components": 8, "prompt_components": 8}
 

@@ -65,7 +65,7 @@ class JudgeModel(PreferenceModel):
 
 
 def default_cache_dir() -> Path:
-    from arenapref.models.neural.gguf import cache_root
+    from arenapref.weights.locations import cache_root
 
     return cache_root() / "judge"
 

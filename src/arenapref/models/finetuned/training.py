@@ -27,10 +27,10 @@ import numpy as np
 import torch
 
 from arenapref.data.swap import MIRROR
-from arenapref.models.neural.collator import length_batches, pad_batch
-from arenapref.models.neural.config import LossConfig, TrainConfig
-from arenapref.models.neural.losses import preference_loss
-from arenapref.models.neural.process_group import destroy_at_exit
+from arenapref.models.finetuned.collator import length_batches, pad_batch
+from arenapref.models.finetuned.config import LossConfig, TrainConfig
+from arenapref.models.finetuned.losses import preference_loss
+from arenapref.models.finetuned.process_group import destroy_at_exit
 
 Ids = list[int]
 Progress = Callable[[str], None]

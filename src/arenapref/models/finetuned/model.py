@@ -21,7 +21,7 @@ from arenapref.models.model_dir import check_version, require, training_data_has
 from arenapref.models.portable import base_checkpoint
 
 if TYPE_CHECKING:  # pydantic comes with the nn extra; the core install registers these classes without it
-    from arenapref.models.neural.config import FineTuneConfig
+    from arenapref.models.finetuned.config import FineTuneConfig
 
 MIN_HELD_OUT = 20  # fewer held-out battles than this: no early stopping set
 
@@ -46,7 +46,7 @@ class FineTunedModel(PreferenceModel):
 
     @classmethod
     def default_config(cls) -> FineTuneConfig:
-        from arenapref.models.neural.config import FineTuneConfig
+        from arenapref.models.finetuned.config import FineTuneConfig
 
         return FineTuneConfig(kind=cls.kind)  # type: ignore[arg-type]
 
@@ -58,7 +58,7 @@ class FineTunedModel(PreferenceModel):
 
     @property
     def processor(self) -> Any:
-        from arenapref.models.neural.processor import BattleProcessor
+        from arenapref.models.finetuned.processor import BattleProcessor
 
         if self._processor is None:
             self._processor = BattleProcessor(self.tokenizer, self.config.input, causal=self.kind == "llm")
@@ -70,7 +70,7 @@ class FineTunedModel(PreferenceModel):
         return int(pad if pad is not None else self.tokenizer.eos_token_id)
 
     def encode(self, battles: pd.DataFrame, y: np.ndarray | None = None, teacher: np.ndarray | None = None) -> Any:
-        from arenapref.models.neural.training import Encoded
+        from arenapref.models.finetuned.training import Encoded
 
         y = np.zeros((len(battles), 3)) if y is None else y
         proc = self.processor
@@ -82,8 +82,9 @@ class FineTunedModel(PreferenceModel):
         import torch
         from transformers import AutoTokenizer
 
-        from arenapref.models.neural.backbones import build_net, default_backbone, resolve_checkpoint
-        from arenapref.models.neural.training import fit_net
+        from arenapref.models.finetuned.backbones import build_net, default_backbone
+        from arenapref.models.finetuned.training import fit_net
+        from arenapref.weights.gguf import resolve_checkpoint
 
         cfg = self.config
         self.base = resolve_checkpoint(cfg.net.backbone or default_backbone(self.kind))
@@ -118,7 +119,7 @@ class FineTunedModel(PreferenceModel):
             self.pad_id,
             self.progress,
         )
-        from arenapref.models.neural.backbones import trainable_parameters
+        from arenapref.models.finetuned.backbones import trainable_parameters
 
         self.training = {
             **report.to_dict(),
@@ -130,7 +131,7 @@ class FineTunedModel(PreferenceModel):
         return self
 
     def predict_proba(self, battles: pd.DataFrame) -> np.ndarray:
-        from arenapref.models.neural.training import predict_pairs
+        from arenapref.models.finetuned.training import predict_pairs
 
         if self.net is None:
             raise RuntimeError(f"{self.name}: fit or load the model first")
@@ -141,13 +142,13 @@ class FineTunedModel(PreferenceModel):
 
     def merge(self) -> FineTunedModel:
         """Fold LoRA into the base weights (the directory then holds full weights)."""
-        from arenapref.models.neural.adapters import merge
+        from arenapref.models.finetuned.adapters import merge
 
         merge(self.net)
         return self
 
     def save_artifacts(self, directory: Path) -> None:
-        from arenapref.models.neural.adapters import save_net
+        from arenapref.models.finetuned.adapters import save_net
 
         if self.net is None or self.base is None:
             raise RuntimeError(f"{self.name}: nothing to save before fit")
@@ -168,8 +169,8 @@ class FineTunedModel(PreferenceModel):
     def from_state(cls, state: dict[str, Any], directory: Path) -> FineTunedModel:
         from transformers import AutoTokenizer
 
-        from arenapref.models.neural.adapters import TOKENIZER_DIR, load_net
-        from arenapref.models.neural.config import FineTuneConfig
+        from arenapref.models.finetuned.adapters import TOKENIZER_DIR, load_net
+        from arenapref.models.finetuned.config import FineTuneConfig
 
         require(state, ("config", "weights", "version"), directory)
         check_version("arenapref", state["version"], __version__, directory)
@@ -216,7 +217,7 @@ class CrossEncoderModel(FineTunedModel):
 
     @classmethod
     def default_config(cls) -> FineTuneConfig:
-        from arenapref.models.neural.config import BackboneConfig, FineTuneConfig, InputConfig, TrainConfig
+        from arenapref.models.finetuned.config import BackboneConfig, FineTuneConfig, InputConfig, TrainConfig
 
         return FineTuneConfig(
             kind="cross-encoder",
@@ -243,7 +244,7 @@ class LLMModel(FineTunedModel):
 
     @classmethod
     def default_config(cls) -> FineTuneConfig:
-        from arenapref.models.neural.config import BackboneConfig, FineTuneConfig, InputConfig, TrainConfig
+        from arenapref.models.finetuned.config import BackboneConfig, FineTuneConfig, InputConfig, TrainConfig
 
         return FineTuneConfig(
             kind="llm",

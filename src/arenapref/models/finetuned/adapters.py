@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from arenapref.models.base import ModelDirError
-from arenapref.models.model_dir import checkpoint_hash
-from arenapref.models.neural.backbones import PreferenceNet, assemble, inference_device, load_body
-from arenapref.models.neural.config import BackboneConfig
+from arenapref.models.finetuned.backbones import PreferenceNet, assemble, inference_device, load_body
+from arenapref.models.finetuned.config import BackboneConfig
 from arenapref.models.portable import base_checkpoint
+from arenapref.weights.hashes import checkpoint_hash
 
 ADAPTER_DIR = "adapter"
 BACKBONE_DIR = "backbone"

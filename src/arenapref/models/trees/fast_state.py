@@ -9,9 +9,9 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from arenapref.features.builder import FeatureConfig
-from arenapref.models.boosting import BoostParams
 from arenapref.models.manifest import FileRecord
 from arenapref.models.temperature import TEMPERATURE_RANGE
+from arenapref.models.trees.boosting import BoostParams
 
 #: |length_weight| above this is not a fitted value (a fit gives a few log-odds per unit of a prior in [-1, 1]).
 MAX_LENGTH_WEIGHT = 50.0

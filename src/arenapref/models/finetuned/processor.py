@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from arenapref.models.neural.config import InputConfig
+from arenapref.models.finetuned.config import InputConfig
 
 Ids = list[int]
 

@@ -1,5 +1,5 @@
 """`embed-mlp`: a small torch network over sentence embeddings of the prompt and both responses plus a few
-standardised size statistics per response (models.pair_net: antisymmetric by construction, soft-label cross
+standardised size statistics per response (pair_net.py: antisymmetric by construction, soft-label cross
 entropy, early stopping on a prompt-grouped held-out part of the training data).
 
 Predictions are the mirror-average of the network on the battle and on its swap, so P_A(x) == P_B(swap x) holds
@@ -10,7 +10,7 @@ to the last bit whatever the floating-point order of a batch. Embeddings come th
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -24,28 +24,13 @@ from arenapref.data.swap import MIRROR
 from arenapref.features.embed_pairs import battle_sides
 from arenapref.features.text import side_texts
 from arenapref.models.base import ModelDirError, PreferenceModel
+from arenapref.models.embedding.pair_net_params import TrainParams
 from arenapref.models.model_dir import check_version, require, training_data_hash
 from arenapref.models.temperature import softmax
 
 WEIGHTS_FILE = "pair_net.safetensors"
 STAT_NAMES = ("log_chars", "log_words", "log_lines", "code_blocks", "list_lines", "headers")
 HELD_OUT_FOLDS = 7  # one fold of 7 (about 14 % of prompts) is held out for early stopping
-
-
-@dataclass(frozen=True)
-class TrainParams:
-    """Fixed training settings of the pair network (not tuned on evaluation folds)."""
-
-    hidden: int = 64
-    dropout: float = 0.2
-    project: int = 16  # chosen over 64 by the inner held-out loss on an Auto-J training part
-    lr: float = 1e-3
-    weight_decay: float = 1e-2
-    batch_size: int = 256
-    max_epochs: int = 60
-    patience: int = 6
-    fallback_epochs: int = 15  # epochs when there is no held-out part to stop on
-    seed: int = 0
 
 
 def side_stats(texts: list[str]) -> np.ndarray:
@@ -86,7 +71,7 @@ class EmbedMLPModel(PreferenceModel):
         return get_encoder(self.encoder)
 
     def _inputs(self, battles: pd.DataFrame) -> Any:
-        from arenapref.models.pair_net import PairInputs
+        from arenapref.models.embedding.pair_net import PairInputs
 
         sides = battle_sides(battles, self._encoder())
         a = (side_stats(side_texts(battles, "response_a")) - self.stat_mean) / self.stat_std
@@ -97,7 +82,7 @@ class EmbedMLPModel(PreferenceModel):
         import torch
 
         from arenapref.features.encoders.base import machine_threads
-        from arenapref.models import pair_net
+        from arenapref.models.embedding import pair_net
 
         torch.set_num_threads(machine_threads())
         battles, y = training_rows(battles)
@@ -123,7 +108,7 @@ class EmbedMLPModel(PreferenceModel):
 
     def predict_proba(self, battles: pd.DataFrame) -> np.ndarray:
         from arenapref.data.swap import swap
-        from arenapref.models.pair_net import logits
+        from arenapref.models.embedding.pair_net import logits
 
         if self.net is None:
             raise RuntimeError("the embed-mlp model is not fitted")
@@ -170,7 +155,7 @@ class EmbedMLPModel(PreferenceModel):
     def from_state(cls, state: dict[str, Any], directory: Path) -> EmbedMLPModel:
         from safetensors.torch import load
 
-        from arenapref.models.pair_net import PairNet
+        from arenapref.models.embedding.pair_net import PairNet
 
         require(state, ("params", "arenapref_version", "encoder_identity", "dim", "stat_mean", "stat_std"), directory)
         check_version("arenapref", state["arenapref_version"], __version__, directory)
