@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+#: Longest piece of the input (a column name, an id) quoted in a message: input can hold any text.
+QUOTE_CHARS = 60
+
 
 class DataError(Exception):
-    """Malformed or unreadable input. `row` is 1-based within the file's records; None when not row-specific."""
+    """Malformed or unreadable input. `row` is 1-based within the file's records; None when not row-specific.
+    `hint`: what the command-line user can do about it (the API leaves it out: it names CLI options)."""
 
-    def __init__(self, path: str, message: str, row: int | None = None, field: str | None = None) -> None:
-        self.path, self.row, self.field, self.message = str(path), row, field, message
+    def __init__(
+        self, path: str, message: str, row: int | None = None, field: str | None = None, hint: str | None = None
+    ) -> None:
+        self.path, self.row, self.field, self.message, self.hint = str(path), row, field, message, hint
         where = [self.path]
         if row is not None:
             where.append(f"row {row}")
         if field is not None:
-            where.append(f"field {field!r}")
-        super().__init__(f"{', '.join(where)}: {message}")
+            where.append(f"field {quote(field)!r}")
+        super().__init__(f"{', '.join(where)}: {message}{f'; {hint}' if hint else ''}")
+
+
+def quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    """`text` cut to `limit` characters (an ellipsis marks the cut), for quoting input in a one-line message."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from arenapref.data import readers as _readers  # noqa: F401  (registers the formats)
-from arenapref.data.errors import DataError
+from arenapref.data.errors import DataError, quote
 from arenapref.data.formats import FORMATS, Format, detect
 from arenapref.data.records import load_records
 from arenapref.data.report import ReadReport
@@ -47,21 +47,22 @@ def _data_files(folder: Path) -> list[Path]:
 
 
 def read_battles(
-    path: str | Path, fmt: str | None = None, source: str | None = None
+    path: str | Path, fmt: str | None = None, source: str | None = None, max_unpacked: int | None = None
 ) -> tuple[pd.DataFrame, ReadReport]:
-    """Read one file into the battle table, with the report of what was read, repaired and dropped."""
+    """Read one file into the battle table, with the report of what was read, repaired and dropped.
+    `max_unpacked`: the cap on decompressed bytes (data.limits; default $ARENAPREF_MAX_UNPACKED_BYTES or 512 MiB)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(str(path), "no such file" if not path.exists() else "not a regular file")
     if fmt is not None and fmt not in FORMATS:
         raise DataError(str(path), f"unknown format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
     report = ReadReport(str(path), fmt or "?")
-    raw = load_records(path, report)
+    raw = load_records(path, report, max_unpacked)
     columns = {str(c) for c in raw.columns}
     found = FORMATS[fmt] if fmt else detect(columns) or _closest(columns)
     if found is None:
-        shown = ", ".join(sorted(c for c in columns if not c.startswith("__"))[:12])
-        raise DataError(str(path), f"unknown format: no reader recognises the columns [{shown}]; use --format")
+        shown = ", ".join(quote(c) for c in sorted(c for c in columns if not c.startswith("__"))[:12])
+        raise DataError(str(path), f"unknown format: no reader recognises the columns [{shown}]", hint="use --format")
     missing = sorted(found.signature - columns)
     if missing:
         raise DataError(str(path), f"format {found.name!r} needs columns {missing}", field=missing[0])

@@ -13,7 +13,9 @@ import json
 import re
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import orjson
@@ -21,6 +23,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from arenapref.data.errors import DataError
+from arenapref.data.limits import max_unpacked_bytes, over_limit
 from arenapref.data.report import ReadReport
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -31,35 +34,45 @@ _NOT_BLANK = re.compile(rb"[^\xef\xbb\xbf \t\r\n]")
 _SKIPPED_LINE = re.compile(r"Skipping line (\d+): ([^\n]*)")
 
 
-def read_bytes(path: Path) -> tuple[bytes, str]:
-    """The file's payload with any gzip/bz2/zip wrapper removed, and a note of the wrapper ('' if none)."""
+def read_bytes(path: Path, limit: int | None = None) -> tuple[bytes, str]:
+    """The file's payload with any gzip/bz2/zip wrapper removed, and a note of the wrapper ('' if none).
+    A payload that would unpack past `limit` bytes (data.limits) raises UnpackLimitError, decompressing no more."""
+    cap = max_unpacked_bytes(limit)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise DataError(str(path), f"cannot read file: {exc.strerror or exc}") from None
     if raw.startswith(GZIP_MAGIC):
-        try:
-            return gzip.decompress(raw), "gzip"
-        except (OSError, EOFError) as exc:
-            raise DataError(str(path), f"corrupt gzip data: {exc}") from None
+        return _unpack(path, "gzip", gzip.GzipFile(fileobj=io.BytesIO(raw)), cap), "gzip"
     if raw.startswith(BZ2_MAGIC):
-        try:
-            return bz2.decompress(raw), "bz2"
-        except (OSError, ValueError) as exc:
-            raise DataError(str(path), f"corrupt bz2 data: {exc}") from None
+        return _unpack(path, "bz2", bz2.BZ2File(io.BytesIO(raw)), cap), "bz2"
     if raw.startswith(ZIP_MAGIC):
-        return _zip_member(path, raw), "zip"
+        return _zip_member(path, raw, cap), "zip"
     return raw, ""
 
 
-def _zip_member(path: Path, raw: bytes) -> bytes:
+def _unpack(path: Path, kind: str, stream: io.BufferedIOBase | IO[bytes], cap: int) -> bytes:
+    """At most `cap` bytes of a decompressing stream; more is an UnpackLimitError, corrupt data a DataError."""
+    try:
+        with stream:
+            data = stream.read(cap + 1)
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
+        raise DataError(str(path), f"corrupt {kind} data: {exc}") from None
+    if len(data) > cap:
+        raise over_limit(str(path), f"the {kind} data", cap)
+    return data
+
+
+def _zip_member(path: Path, raw: bytes, cap: int) -> bytes:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-            names = [n for n in zf.namelist() if not n.startswith("__MACOSX/") and not n.endswith("/")]
-            if len(names) != 1:
-                raise DataError(str(path), f"zip must hold exactly one data file, found {names}")
-            return zf.read(names[0])
-    except zipfile.BadZipFile as exc:
+            infos = [i for i in zf.infolist() if not i.filename.startswith("__MACOSX/") and not i.is_dir()]
+            if len(infos) != 1:
+                raise DataError(str(path), f"zip must hold exactly one data file, found {[i.filename for i in infos]}")
+            if infos[0].file_size > cap:
+                raise over_limit(str(path), f"zip member {infos[0].filename!r}", cap)
+            return _unpack(path, "zip", zf.open(infos[0]), cap)
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
         raise DataError(str(path), f"corrupt zip archive: {exc}") from None
 
 
@@ -82,25 +95,38 @@ def sniff_container(payload: bytes) -> str:
     return "csv"
 
 
-def load_records(path: Path, report: ReadReport) -> pd.DataFrame:
-    """Every record of the file as one row; columns are the union of the records' keys."""
-    payload, wrapper = read_bytes(path)
+def load_records(path: Path, report: ReadReport, max_unpacked: int | None = None) -> pd.DataFrame:
+    """Every record of the file as one row; columns are the union of the records' keys. `max_unpacked` caps the
+    decompressed size of a wrapper and of parquet's column data (data.limits)."""
+    payload, wrapper = read_bytes(path, max_unpacked)
     if not payload.strip():
         raise DataError(str(path), "file is empty")
     if wrapper:
         report.notes.append(f"unwrapped {wrapper}")
     kind = sniff_container(payload)
     if kind == "parquet":
-        try:
-            return pq.read_table(io.BytesIO(payload)).to_pandas()
-        except Exception as exc:  # pyarrow raises several types for corrupt files
-            raise DataError(str(path), f"corrupt parquet file: {exc}") from None
+        return _read_parquet(path, payload, max_unpacked_bytes(max_unpacked))
     if kind == "csv":
         return _read_csv(path, payload, report)
     text = _decode(path, payload)
     if kind == "jsonl":
         return _read_jsonl(path, text, report)
     return _read_json(path, text)
+
+
+def _read_parquet(path: Path, payload: bytes, cap: int) -> pd.DataFrame:
+    """The parquet table, refused before reading when its column data unpacks past `cap` (from its footer)."""
+    try:
+        parquet = pq.ParquetFile(io.BytesIO(payload))
+        meta = parquet.metadata
+        unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if unpacked > cap:
+            raise over_limit(str(path), "the parquet column data", cap)
+        return parquet.read().to_pandas()
+    except DataError:
+        raise
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise DataError(str(path), f"corrupt parquet file: {exc}") from None
 
 
 def _decode(path: Path, payload: bytes) -> str:

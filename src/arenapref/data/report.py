@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from arenapref.data.errors import quote
+
 
 @dataclass
 class ReadReport:
@@ -63,7 +65,7 @@ class ReadReport:
         ]
         out += [f"  repaired: {kind}: {n}" for kind, n in sorted(self.repairs.items())]
         for reason, ids in self.dropped.items():
-            shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+            shown = ", ".join(quote(str(i)) for i in ids[:5]) + (" ..." if len(ids) > 5 else "")
             out.append(f"  dropped: {reason}: {len(ids)} (ids {shown})")
         out += [f"  note: {n}" for n in self.notes]
         return out

@@ -19,6 +19,7 @@ from fastapi_offline import FastAPIOffline
 
 from arenapref import __version__
 from arenapref.data.errors import DataError
+from arenapref.data.limits import UnpackLimitError
 from arenapref.data.report import ReadReport
 from arenapref.models import registry
 from arenapref.models.base import PreferenceModel, read_meta
@@ -35,6 +36,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     for code, text in ((413, "Body too large"), (422, "Malformed or over-limit input"), (500, "Internal error"))
 }
 FILE = {"type": "string", "format": "binary", "description": "The file's bytes, as saved (any readable format)."}
+FILE_ERRORS = {
+    **ERRORS,
+    413: {"model": ErrorOut, "description": "Body too large, or its content unpacks past max_unpacked_bytes"},
+    415: {"model": ErrorOut, "description": "A multipart form instead of the file's bytes"},
+}
+MULTIPART = "send the file's bytes as the request body (Content-Type: application/octet-stream), not a multipart form"
 REASONS = Query(True, description="Return the top feature contributions (where the model gives them).")
 
 
@@ -125,7 +132,7 @@ def create_app(model: str | Path | PreferenceModel, settings: ServeSettings | No
     @app.post(
         "/v1/predict/file",
         response_class=Response,
-        responses={**ERRORS, 200: {"content": {"text/csv": {}}, "description": "Kaggle submission CSV"}},
+        responses={**FILE_ERRORS, 200: {"content": {"text/csv": {}}, "description": "Kaggle submission CSV"}},
         openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {"schema": FILE}}}},
         tags=["predict"],
     )
@@ -133,16 +140,19 @@ def create_app(model: str | Path | PreferenceModel, settings: ServeSettings | No
         """Score a whole file of battles sent as the body (any format `arenapref predict` reads: Kaggle CSV,
         JSONL, parquet...); the answer is Kaggle's submission CSV, ids and order kept. Rows that cannot be read are
         left out and counted in the X-Rows-Read / X-Rows-Kept headers."""
+        if request.headers.get("content-type", "").startswith("multipart/"):
+            raise InputLimitError([("body", MULTIPART)], status=415)
         payload = await request.body()
-        text, report = await run_in_threadpool(submission_of_file, model, payload)
+        text, report = await run_in_threadpool(submission_of_file, model, payload, settings.max_unpacked_bytes)
         headers = {"X-Rows-Read": str(report.rows_read), "X-Rows-Kept": str(report.rows_kept)}
         return PlainTextResponse(text, media_type="text/csv", headers=headers)
 
     return app
 
 
-def submission_of_file(model: PreferenceModel, payload: bytes) -> tuple[str, ReadReport]:
-    """The Kaggle submission CSV of a file's battles and the read report; unreadable input is a 422 naming why."""
+def submission_of_file(model: PreferenceModel, payload: bytes, max_unpacked: int) -> tuple[str, ReadReport]:
+    """The Kaggle submission CSV of a file's battles and the read report; unreadable input is a 422 naming why,
+    content that unpacks past `max_unpacked` bytes a 413."""
     from arenapref.data.io import read_battles
     from arenapref.data.submission import write_submission
 
@@ -150,10 +160,11 @@ def submission_of_file(model: PreferenceModel, payload: bytes) -> tuple[str, Rea
         path = Path(folder) / "battles"
         path.write_bytes(payload)
         try:
-            battles, report = read_battles(path)
+            battles, report = read_battles(path, max_unpacked=max_unpacked)
         except DataError as exc:
             where = "" if exc.row is None else f"row {exc.row}: "
-            raise InputLimitError([("body", f"{where}{exc.message}")]) from None
+            status = 413 if isinstance(exc, UnpackLimitError) else 422
+            raise InputLimitError([("body", f"{where}{exc.message}")], status) from None
         proba = model.predict_proba(battles) if len(battles) else np.zeros((0, 3))
         out = write_submission(battles["id"], proba, Path(folder) / "submission.csv")
         return out.read_text(encoding="utf-8"), report

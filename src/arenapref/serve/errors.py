@@ -66,7 +66,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InputLimitError)
     async def over_limit(request: Request, exc: InputLimitError) -> JSONResponse:
-        return _response(422, [ErrorField(field=f, message=m) for f, m in exc.errors])
+        return _response(exc.status, [ErrorField(field=f, message=m) for f, m in exc.errors])
 
     @app.exception_handler(ModelFailure)
     async def model_failed(request: Request, exc: ModelFailure) -> JSONResponse:

@@ -23,10 +23,11 @@ SAMPLE = BattleIn(prompt=["Say hello."], response_a=["Hello!"], response_b=["Hi 
 
 
 class InputLimitError(ValueError):
-    """Input that is well-formed but over a configured limit; `errors` holds (field, message) pairs."""
+    """Input that is malformed or over a configured limit; `errors` holds (field, message) pairs; `status` is 422,
+    or 413 for a body whose content is too large once unpacked."""
 
-    def __init__(self, errors: list[tuple[str, str]]) -> None:
-        self.errors = errors
+    def __init__(self, errors: list[tuple[str, str]], status: int = 422) -> None:
+        self.errors, self.status = errors, status
         super().__init__("; ".join(f"{f}: {m}" for f, m in errors))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from arenapref.serve.defaults import MAX_BATCH, MAX_BODY_BYTES, MAX_CHARS
+from arenapref.serve.defaults import MAX_BATCH, MAX_BODY_BYTES, MAX_CHARS, MAX_UNPACKED_BYTES
 
 ENV_SETTINGS = "ARENAPREF_SERVE_SETTINGS"  # JSON of ServeSettings, read by worker processes
 
@@ -15,6 +15,11 @@ class ServeSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, gt=0, description="Largest request body accepted (else 413).")
+    max_unpacked_bytes: int = Field(
+        default=MAX_UNPACKED_BYTES,
+        gt=0,
+        description="Largest size an uploaded file may unpack to (gzip, bz2, zip, parquet columns; else 413).",
+    )
     max_batch: int = Field(default=MAX_BATCH, gt=0, description="Most battles in one /v1/predict/batch call.")
     max_chars: int = Field(default=MAX_CHARS, gt=0, description="Most characters in one text (all turns of one field).")
     reasons_top: int = Field(default=5, ge=0, le=50, description="Feature contributions returned per battle.")
