@@ -120,6 +120,20 @@ def judge_args(data: Path, url: str, out: Path, *extra: str | Path) -> list[str 
             "--concurrency", "1", *extra]  # fmt: skip
 
 
+def test_an_output_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    from arenapref.data.atomic import replacing
+
+    target = tmp_path / "p.csv"
+    target.write_text("earlier\n")
+    with pytest.raises(RuntimeError), replacing(target) as tmp:
+        tmp.write_text("half of the new")
+        raise RuntimeError("the writer failed midway")
+    assert target.read_text() == "earlier\n" and [p.name for p in tmp_path.iterdir()] == ["p.csv"]
+    with replacing(target) as tmp:
+        tmp.write_text("new\n")
+    assert target.read_text() == "new\n" and [p.name for p in tmp_path.iterdir()] == ["p.csv"]
+
+
 # --- 7: a damaged cache is reported in one line, set aside, and the run goes on -----------------------------------
 
 
