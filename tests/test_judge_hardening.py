@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from arenapref.data.submission import write_kaggle_train
 from arenapref.judge.cache import Completion, ResponseCache
 from arenapref.judge.openai_backend import OpenAIBackend
 from arenapref.judge.prompts import load_template
 from arenapref.judge.run import Judge
+from cli_support import run
 from judge_support import Reply, Script, answer, battles, fault_server
 
 
@@ -49,6 +52,19 @@ def test_retry_after_is_capped_and_the_waits_are_counted() -> None:
     assert 0.08 <= waits[4] <= 0.16  # an unreadable value: the backoff alone (0.01 s * 2**4, with jitter)
     backend: Any = judge.backend
     assert backend.retries == 5 and backend.waited == pytest.approx(sum(waits))
+
+
+@pytest.mark.timeout(60)
+def test_cli_reports_the_retries_and_the_time_waited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = write_kaggle_train(battles(1), tmp_path / "battles.csv")
+    script = Script(actions=[Reply(429, {"error": "slow down"}, {"Retry-After": "0"})])
+    with fault_server(script) as url:
+        code, text = run(monkeypatch, capsys, "judge", data, "-o", tmp_path / "p.csv", "--backend", "openai",
+                         "--base-url", url, "--model", "m", "--no-cache", "--concurrency", "1")  # fmt: skip
+    assert code == 0, text
+    assert "1 retried after waiting" in text and " s in all" in text
 
 
 # --- 3: malformed log-probabilities set aside, counted, the verdict text kept ------------------------------------
@@ -120,6 +136,62 @@ def judge_args(data: Path, url: str, out: Path, *extra: str | Path) -> list[str 
             "--concurrency", "1", *extra]  # fmt: skip
 
 
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("where", ["a folder", "the input file", "the details file", "under a file"])
+def test_an_unwritable_output_is_refused_before_any_request(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = write_kaggle_train(battles(2), tmp_path / "battles.csv")
+    (tmp_path / "file").write_text("x")
+    out, extra = {
+        "a folder": (tmp_path, []),
+        "the input file": (data, []),
+        "the details file": (tmp_path / "p.csv", ["--details", tmp_path / "p.csv"]),
+        "under a file": (tmp_path / "file" / "p.csv", []),
+    }[where]
+    script = Script()
+    with fault_server(script) as url:
+        code, text = run(monkeypatch, capsys, *judge_args(data, url, out, *extra, "--no-cache"))
+    assert code == 2, text
+    assert text.count("\n") == 1 and str(out) in text and "Traceback" not in text
+    assert script.received == []
+    assert pd.read_csv(data)["id"].tolist() == ["b0", "b1"]  # the input is intact
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("url", ["127.0.0.1:8911/v1", "ftp://127.0.0.1/v1", "http://[::1/v1", "http:///v1"])
+def test_a_base_url_that_cannot_work_exits_2_at_once(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = write_kaggle_train(battles(1), tmp_path / "battles.csv")
+    started = time.monotonic()
+    code, text = run(monkeypatch, capsys, *judge_args(data, url, tmp_path / "p.csv", "--no-cache"))
+    assert code == 2 and "--base-url" in text and "Traceback" not in text, text
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.timeout(60)
+def test_a_failed_rerun_keeps_the_earlier_predictions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = write_kaggle_train(battles(3), tmp_path / "battles.csv")
+    out = tmp_path / "p.csv"
+    with fault_server(Script()) as url:
+        code, text = run(monkeypatch, capsys, *judge_args(data, url, out, "--no-cache"))
+    assert code == 0, text
+    good, good_details = out.read_bytes(), out.with_suffix(".judge.csv").read_bytes()
+    with fault_server(Script(default="503")) as url:
+        code, text = run(monkeypatch, capsys, *judge_args(data, url, out, "--no-cache", "--retries", "0"))
+    assert code == 1 and "kept the earlier" in text and "6 requests failed" in text, text
+    assert out.read_bytes() == good and out.with_suffix(".judge.csv").read_bytes() == good_details
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["battles.csv", "p.csv", "p.judge.csv"]  # no temp left
+    fresh = tmp_path / "fresh.csv"  # no earlier file: the uniform rows are written, and said to be
+    with fault_server(Script(default="503")) as url:
+        code, text = run(monkeypatch, capsys, *judge_args(data, url, fresh, "--no-cache", "--retries", "0"))
+    assert code == 1 and "holds uniform rows" in text, text
+    np.testing.assert_allclose(pd.read_csv(fresh).iloc[:, 1:].to_numpy(), 1 / 3)
+
+
 def test_an_output_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
     from arenapref.data.atomic import replacing
 
@@ -135,6 +207,25 @@ def test_an_output_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
 
 
 # --- 7: a damaged cache is reported in one line, set aside, and the run goes on -----------------------------------
+
+
+@pytest.mark.timeout(60)
+def test_a_cache_file_of_random_bytes_is_set_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = write_kaggle_train(battles(2), tmp_path / "battles.csv")
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir()
+    junk = np.random.default_rng(0).bytes(8192)
+    (cache_dir / "judge-responses.sqlite").write_bytes(junk)
+    with fault_server(Script()) as url:
+        code, text = run(monkeypatch, capsys, *judge_args(data, url, tmp_path / "p.csv", "--cache-dir", cache_dir))
+        assert code == 0, text
+        notes = [line for line in text.splitlines() if "damaged judge cache" in line]
+        assert len(notes) == 1 and "set aside as judge-responses.sqlite.damaged-1" in notes[0]
+        assert (cache_dir / "judge-responses.sqlite.damaged-1").read_bytes() == junk
+        code, text = run(monkeypatch, capsys, *judge_args(data, url, tmp_path / "p.csv", "--cache-dir", cache_dir))
+    assert code == 0 and "4 from the cache" in text, text  # the new cache holds the first run's answers
 
 
 @pytest.mark.timeout(30)
@@ -157,6 +248,20 @@ def test_unreadable_cache_entries_are_counted_and_asked_again(value: str, tmp_pa
     assert third.counts["cached"] == 4 and third.counts["cache_damaged"] == 0  # the answers asked again replaced them
 
 
+@pytest.mark.timeout(30)
+def test_a_cache_dir_that_is_a_file_exits_2_before_any_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = write_kaggle_train(battles(1), tmp_path / "battles.csv")
+    (tmp_path / "not-a-folder").write_text("x")
+    script = Script()
+    with fault_server(script) as url:
+        code, text = run(monkeypatch, capsys, *judge_args(data, url, tmp_path / "p.csv",
+                                                           "--cache-dir", tmp_path / "not-a-folder"))  # fmt: skip
+    assert code == 2 and "not-a-folder: cannot hold the judge cache" in text and "Traceback" not in text, text
+    assert script.received == []
+
+
 def test_failed_cache_writes_are_counted_not_raised(tmp_path: Path) -> None:
     cache = ResponseCache(tmp_path / "c.sqlite")
     with sqlite3.connect(tmp_path / "c.sqlite") as other:
@@ -166,6 +271,32 @@ def test_failed_cache_writes_are_counted_not_raised(tmp_path: Path) -> None:
 
 
 # --- 14: nonsensical numbers refused in one line; error bodies shown on one line ---------------------------------
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--max-chars", "-5"],
+        ["--max-chars", "0"],
+        ["--timeout", "nan"],
+        ["--timeout", "inf"],
+        ["--max-tokens", "0"],
+        ["--probes", "-1"],
+        ["--max-response-bytes", "0"],
+    ],
+    ids=" ".join,
+)
+def test_nonsensical_numbers_are_refused(
+    option: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = write_kaggle_train(battles(1), tmp_path / "battles.csv")
+    script = Script()
+    with fault_server(script) as url:
+        code, text = run(monkeypatch, capsys, *judge_args(data, url, tmp_path / "p.csv", "--no-cache", *option))
+    assert code == 2 and "Traceback" not in text, text
+    assert f"{option[0]} must be" in text or f"'{option[0]}'" in text, text
+    assert script.received == [] and not (tmp_path / "p.csv").exists()
 
 
 @pytest.mark.timeout(30)
