@@ -2,7 +2,8 @@
 tested against the real `transformers serve`). Each POST /v1/chat/completions takes the next action of a script
 (then `default`): 'ok' answers with a verdict chosen from the prompt; an HTTP status ('429', '500', '400'...)
 fails with it (429 with Retry-After: 0); 'slow' sleeps past the client's timeout before answering; 'garbage'
-answers without a verdict."""
+answers without a verdict. A `Reply` action answers exactly as it says: any status, headers and body, the body
+trickled byte by byte (the headers too if asked), or a filler body of a given size sent in chunks."""
 
 from __future__ import annotations
 
@@ -27,9 +28,30 @@ from arenapref.data.schema import conform
 
 
 @dataclass
+class Reply:
+    """A raw answer. `body`: bytes, or JSON-encoded when not bytes. `trickle` > 0: the body (and, with
+    `trickle_headers`, the status line and headers) sent one byte every `trickle` seconds. `size` > 0: that many
+    filler bytes instead of `body`, in 1 MiB chunks (`length=False`: no Content-Length, the end marked by closing)."""
+
+    status: int = 200
+    body: Any = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    trickle: float = 0.0
+    trickle_headers: bool = False
+    size: int = 0
+    length: bool = True
+
+    def raw_body(self) -> bytes:
+        return self.body if isinstance(self.body, bytes) else json.dumps(self.body).encode()
+
+
+Action = str | Reply
+
+
+@dataclass
 class Script:
-    actions: list[str] = field(default_factory=list)
-    default: str = "ok"
+    actions: list[Action] = field(default_factory=list)
+    default: Action = "ok"
     slow_seconds: float = 2.0
     delay: float = 0.0  # every answer waits this long (to kill a client mid-run)
     logprobs: bool = False
@@ -38,7 +60,7 @@ class Script:
     answered: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def next_action(self) -> str:
+    def next_action(self) -> Action:
         with self.lock:
             return self.actions.pop(0) if self.actions else self.default
 
@@ -77,6 +99,39 @@ def completion(text: str, letter: str | None, logprobs: bool) -> dict[str, Any]:
     return {"id": "x", "object": "chat.completion", "choices": [choice]}
 
 
+def answer(content: Any, logprobs: Any = None, *, with_logprobs: bool = True) -> dict[str, Any]:
+    """A chat completion whose message content and `logprobs` field are exactly as given (malformed ones too)."""
+    choice: dict[str, Any] = {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}
+    if with_logprobs:
+        choice["logprobs"] = logprobs
+    return {"id": "x", "object": "chat.completion", "choices": [choice]}
+
+
+def send_reply(handler: BaseHTTPRequestHandler, reply: Reply) -> None:
+    """Write `reply` on the handler's socket, slowly or in bulk as it asks; a client hanging up ends it quietly."""
+    body = reply.raw_body()
+    head = [f"HTTP/1.0 {reply.status} X", "Content-Type: application/json"]
+    if reply.length:
+        head.append(f"Content-Length: {reply.size or len(body)}")
+    head += [f"{k}: {v}" for k, v in reply.headers.items()]
+    raw_head = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
+    out = handler.wfile
+    with suppress(BrokenPipeError, ConnectionResetError):
+        for part, slow in ((raw_head, reply.trickle_headers), (body, not reply.size)):
+            if reply.trickle and slow:
+                for i in range(len(part)):
+                    out.write(part[i : i + 1])
+                    out.flush()
+                    time.sleep(reply.trickle)
+            elif part is body and reply.size:
+                chunk = b" " * (1 << 20)
+                for start in range(0, reply.size, len(chunk)):
+                    out.write(chunk[: reply.size - start])
+            else:
+                out.write(part)
+        out.flush()
+
+
 def make_handler(script: Script) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:  # quiet
@@ -99,6 +154,10 @@ def make_handler(script: Script) -> type[BaseHTTPRequestHandler]:
                 script.received.append(body)
                 script.auth.append(self.headers.get("Authorization"))
             action = script.next_action()
+            if isinstance(action, Reply):
+                send_reply(self, action)
+                self.close_connection = True
+                return None
             if action == "429":
                 return self._send(429, {"error": "rate limited"}, {"Retry-After": "0"})
             if action.isdigit():

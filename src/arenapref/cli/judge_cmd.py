@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from arenapref.judge.defaults import MAX_RESPONSE_BYTES
+
 console = Console()
 
 
@@ -31,8 +33,13 @@ def judge(
     max_chars: int = typer.Option(6000, "--max-chars", help="Cut each turn's text to this many characters."),
     logprobs: bool = typer.Option(True, "--logprobs/--no-logprobs", help="Ask an openai server for log-probabilities."),
     concurrency: int = typer.Option(4, "--concurrency", help="Requests in flight at once (openai)."),
-    timeout: float = typer.Option(120.0, "--timeout", help="Seconds per request before it is retried."),
+    timeout: float = typer.Option(
+        120.0, "--timeout", help="Seconds per request attempt, from connecting to the last byte; then it is retried."
+    ),
     retries: int = typer.Option(5, "--retries", help="Retries on 429, 5xx, timeouts and dropped connections."),
+    max_response_bytes: int = typer.Option(
+        MAX_RESPONSE_BYTES, "--max-response-bytes", help="Largest answer read (decoded); a larger one fails."
+    ),
     cache_dir: Path | None = typer.Option(
         None, "--cache-dir", help="Response cache (default $ARENAPREF_CACHE/judge); a rerun resumes from it."
     ),
@@ -42,7 +49,7 @@ def judge(
     ),
     fmt: str | None = typer.Option(None, "--format", help="Force the input format."),
     probes: int = typer.Option(
-        0, "--probes", help="Also run the verbosity and self-enhancement probes on this many battles."
+        0, "--probes", min=0, help="Also run the verbosity and self-enhancement probes on this many battles."
     ),
     judge_name: str | None = typer.Option(
         None, "--judge-name", help="Name the self-enhancement probe signs with (default: the model's name)."
@@ -50,13 +57,9 @@ def judge(
 ) -> None:
     """Judge each battle in both orders with MT-bench's pairwise prompt; inconsistent orders become a tie. The
     probabilities come from the verdict's log-probabilities where the backend gives them, else from the votes."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from arenapref.data.io import read_battles
-    from arenapref.data.submission import write_submission
     from arenapref.judge.config import JudgeConfig, make_judge
     from arenapref.judge.model import default_cache_dir
-    from arenapref.judge.probes import agreement_both_orders
 
     config = JudgeConfig(
         backend=backend,
@@ -70,15 +73,67 @@ def judge(
         concurrency=concurrency,
         timeout=timeout,
         max_retries=retries,
+        max_response_bytes=max_response_bytes,
         cache_dir=None if no_cache else str(cache_dir or default_cache_dir()),
     )
     try:
         config.check()
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    details_path = details or out.with_suffix(".judge.csv")
+    check_outputs(file, [out, details_path, *([out.with_suffix(".probes.json")] if probes > 0 else [])])
     battles, _ = read_battles(file, fmt)
     with console.status(f"loading the {backend} judge"):
         engine = make_judge(config)
+    shown = _print_notes(engine.cache.notes, 0)
+    try:
+        result = _judge_with_progress(engine, battles)
+        _print_notes(engine.cache.notes, shown)
+        _print_summary(result, engine.backend, max_chars)
+        kept = _every_battle_failed(result) and out.exists()
+        if kept:
+            console.print(
+                f"[red]no battle got a verdict[/]: kept the earlier {escape(str(out))} rather than replace it with "
+                "uniform rows (nothing written)",
+                highlight=False,
+                soft_wrap=True,
+            )
+        else:
+            _write(result, out, details_path)
+            _print_agreement(battles, result)
+            if probes > 0:
+                model_name = str(engine.backend.model).rstrip("/").split("/")[-1]
+                _run_probes(engine, battles, probes, judge_name or model_name, out)
+    finally:
+        engine.backend.close()
+        engine.cache.close()
+    if result.errors:
+        first = escape(result.errors[0])
+        console.print(f"[red]{len(result.errors)} requests failed[/], first: {first}", highlight=False, soft_wrap=True)
+        console.print("rerun the same command to retry them (answered prompts come from the cache)")
+    if result.errors or kept:
+        raise typer.Exit(1)
+
+
+def check_outputs(source: Path, outputs: list[Path]) -> None:
+    """DataError naming the first output that cannot be written (a folder, a path under a file, the input file,
+    or two outputs on one path): checked before the first request."""
+    from arenapref.cli.model_cmd import check_writable
+    from arenapref.data.errors import DataError
+
+    seen = {source.resolve(): "the input file"}
+    for path in outputs:
+        check_writable(path)
+        where = path.resolve()
+        if where in seen:
+            raise DataError(str(path), f"is also {seen[where]}; give each output its own path")
+        seen[where] = "another output"
+
+
+def _judge_with_progress(engine: Any, battles: Any) -> Any:
+    """engine.judge(battles) under a transient progress bar showing the running agreement."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (TextColumn("judging {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("", total=2 * len(battles))
@@ -87,14 +142,43 @@ def judge(
             shown = "" if agree is None else f"(agreement so far {100 * agree:.1f}%)"
             bar.update(task, completed=done, total=total, description=shown)
 
-        result = engine.judge(battles, progress=progress)
+        return engine.judge(battles, progress=progress)
+
+
+def _print_notes(notes: list[str], start: int) -> int:
+    """Print the cache's notes from index `start` on, one line each; how many there are now."""
+    for note in notes[start:]:
+        console.print(f"[yellow]warning:[/] {escape(note)}", highlight=False, soft_wrap=True)
+    return len(notes)
+
+
+def _every_battle_failed(result: Any) -> bool:
+    """Whether no battle got a verdict in either order (every row would be uniform)."""
+    return bool(result.counts["battles"]) and result.counts["no_verdict"] == result.counts["battles"]
+
+
+def _write(result: Any, out: Path, details: Path) -> None:
+    """The submission and the details file, each written whole or not at all."""
+    from arenapref.data.atomic import replacing
+    from arenapref.data.submission import write_submission
+
     write_submission(result.ids, result.proba, out)
-    details_path = details or out.with_suffix(".judge.csv")
-    result.details().to_csv(details_path, index=False)
+    with replacing(details) as tmp:
+        result.details().to_csv(tmp, index=False)
+    console.print(f"wrote {escape(str(out))} and {escape(str(details))}", highlight=False, soft_wrap=True)
+    if _every_battle_failed(result):
+        uniform = f"[yellow]no battle got a verdict: {escape(str(out))} holds uniform rows[/]"
+        console.print(uniform, highlight=False, soft_wrap=True)
+
+
+def _print_summary(result: Any, backend: Any, max_chars: int) -> None:
+    """The run's counts: requests, retries and waits, how orders were read, what was repaired or set aside."""
     c = result.counts
+    retried = getattr(backend, "retries", 0)
+    waits = f"; {retried:,} retried after waiting {getattr(backend, 'waited', 0.0):.1f} s in all" if retried else ""
     console.print(
         f"judged {c['battles']:,} battles ({c['requests']:,} prompts: {c['cached']:,} from the cache, "
-        f"{c['asked']:,} asked, {c['failed']:,} failed) in {result.seconds:.1f} s",
+        f"{c['asked']:,} asked, {c['failed']:,} failed{waits}) in {result.seconds:.1f} s",
         highlight=False,
         soft_wrap=True,
     )
@@ -108,28 +192,34 @@ def judge(
         highlight=False,
         soft_wrap=True,
     )
+    repaired = [
+        (c["malformed_logprobs"], "answers with malformed log-probabilities (set aside; their verdict text used)"),
+        (c["cache_damaged"], "damaged cache entries (asked again)"),
+        (c["cache_write_failed"], "answers the cache could not store"),
+    ]
+    for n, what in repaired:
+        if n:
+            console.print(f"[yellow]{n:,} {what}[/]", highlight=False, soft_wrap=True)
+
+
+def _print_agreement(battles: Any, result: Any) -> None:
+    """Auto-J agreement with the human labels, where there are any."""
+    from arenapref.judge.probes import agreement_both_orders
+
     labelled = battles["label"].notna().to_numpy()
-    if labelled.any():
-        agree = agreement_both_orders(
-            battles["label"].to_numpy(dtype=float, na_value=-9)[labelled].astype(int),
-            result.verdict_ab[labelled],
-            result.verdict_ba[labelled],
-        )
-        console.print(
-            f"agreement with the {agree.n:,} human labels (Auto-J protocol, both orders must match): "
-            f"{100 * agree.agreement:.2f}%; consistency {100 * agree.consistency:.2f}%",
-            highlight=False,
-            soft_wrap=True,
-        )
-    console.print(f"wrote {escape(str(out))} and {escape(str(details_path))}", highlight=False, soft_wrap=True)
-    if probes > 0:
-        _run_probes(engine, battles, probes, judge_name or str(engine.backend.model).rstrip("/").split("/")[-1], out)
-    engine.backend.close()
-    if result.errors:
-        first = escape(result.errors[0])
-        console.print(f"[red]{len(result.errors)} requests failed[/], first: {first}", highlight=False, soft_wrap=True)
-        console.print("rerun the same command to retry them (answered prompts come from the cache)")
-        raise typer.Exit(1)
+    if not labelled.any():
+        return
+    agree = agreement_both_orders(
+        battles["label"].to_numpy(dtype=float, na_value=-9)[labelled].astype(int),
+        result.verdict_ab[labelled],
+        result.verdict_ba[labelled],
+    )
+    console.print(
+        f"agreement with the {agree.n:,} human labels (Auto-J protocol, both orders must match): "
+        f"{100 * agree.agreement:.2f}%; consistency {100 * agree.consistency:.2f}%",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _run_probes(engine: Any, battles: Any, n: int, name: str, out: Path) -> None:
@@ -153,8 +243,12 @@ def _run_probes(engine: Any, battles: Any, n: int, name: str, out: Path) -> None
         highlight=False,
         soft_wrap=True,
     )
+    from arenapref.data.atomic import replacing
+
     path = out.with_suffix(".probes.json")
-    path.write_text(json.dumps({"verbosity": verbosity.to_dict(), "self_enhancement": enhancement.to_dict()}, indent=1))
+    found = {"verbosity": verbosity.to_dict(), "self_enhancement": enhancement.to_dict()}
+    with replacing(path) as tmp:
+        tmp.write_text(json.dumps(found, indent=1))
     console.print(f"wrote {escape(str(path))}", highlight=False)
 
 

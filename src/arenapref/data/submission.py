@@ -8,11 +8,13 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from arenapref.data.atomic import replacing
 from arenapref.data.schema import LABEL_NAMES
 
 
 def write_submission(ids: pd.Series | list[str], proba: np.ndarray, path: str | Path) -> Path:
-    """Kaggle's submission CSV; rows in the given order, probabilities as given (n, 3) [A, B, tie]."""
+    """Kaggle's submission CSV; rows in the given order, probabilities as given (n, 3) [A, B, tie]. Written whole
+    or not at all (a temporary file renamed into place)."""
     proba = np.asarray(proba, dtype=float)
     if proba.ndim != 2 or proba.shape[1] != 3 or len(proba) != len(ids):
         raise ValueError(f"expected ({len(ids)}, 3) probabilities, got {proba.shape}")
@@ -21,7 +23,8 @@ def write_submission(ids: pd.Series | list[str], proba: np.ndarray, path: str | 
         out[name] = proba[:, i]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False)
+    with replacing(path) as tmp:
+        out.to_csv(tmp, index=False)
     return path
 
 
@@ -48,5 +51,6 @@ def write_kaggle_train(battles: pd.DataFrame, path: str | Path) -> Path:
             out[name] = pd.array(np.where(labelled, label == i, np.nan), dtype="Int8")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False)
+    with replacing(path) as tmp:
+        out.to_csv(tmp, index=False)
     return path

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from arenapref.judge.cache import ResponseCache
+from arenapref.judge.defaults import MAX_RESPONSE_BYTES
+from arenapref.judge.openai_backend import check_base_url
 from arenapref.judge.prompts import load_template
 from arenapref.judge.run import Backend, Judge
 from arenapref.judge.verdict import VOTE_SMOOTHING
@@ -33,6 +36,7 @@ class JudgeConfig:
     concurrency: int = 4
     timeout: float = 120.0
     max_retries: int = 5
+    max_response_bytes: int = MAX_RESPONSE_BYTES
     smoothing: float = VOTE_SMOOTHING
     cache_dir: str | None = None
 
@@ -40,13 +44,32 @@ class JudgeConfig:
         return asdict(self)
 
     def check(self) -> None:
-        """ValueError naming the option when the settings cannot work."""
+        """ValueError naming the option when the settings cannot work (one line)."""
         if self.backend not in BACKENDS:
             raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
-        if self.backend == "openai" and not (self.base_url and self.model):
-            raise ValueError("--backend openai needs --base-url and --model")
-        if self.max_tokens < 0 or self.concurrency < 1 or self.max_retries < 0 or self.timeout <= 0:
-            raise ValueError("--max-tokens, --retries must be >= 0; --concurrency >= 1; --timeout > 0")
+        if self.backend == "openai":
+            if not (self.base_url and self.model):
+                raise ValueError("--backend openai needs --base-url and --model")
+            check_base_url(self.base_url)
+        for option, value, least, strict in self._bounds():
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ValueError(f"{option} must be a finite number, not {value!r}")
+            if value < least or (strict and value == least):
+                raise ValueError(f"{option} must be {'>' if strict else '>='} {least}, not {value!r}")
+
+    def _bounds(self) -> list[tuple[str, Any, int, bool]]:
+        """(option, value, bound, strict) of each numeric setting: value >= bound, or > bound when strict."""
+        bounds: list[tuple[str, Any, int, bool]] = [
+            ("--max-tokens", self.max_tokens, 1 if self.backend == "openai" else 0, False),
+            ("--concurrency", self.concurrency, 1, False),
+            ("--retries", self.max_retries, 0, False),
+            ("--timeout", self.timeout, 0, True),
+            ("--max-response-bytes", self.max_response_bytes, 1, False),
+            ("smoothing", self.smoothing, 0, True),
+        ]
+        if self.max_chars is not None:
+            bounds.append(("--max-chars", self.max_chars, 1, False))
+        return bounds
 
 
 def make_backend(config: JudgeConfig) -> Backend:
@@ -64,6 +87,7 @@ def make_backend(config: JudgeConfig) -> Backend:
             timeout=config.timeout,
             max_retries=config.max_retries,
             concurrency=config.concurrency,
+            max_response_bytes=config.max_response_bytes,
         )
     from arenapref.judge.local_backend import LocalBackend
 

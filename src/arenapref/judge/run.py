@@ -1,7 +1,8 @@
 """Judging battles: each battle rendered in both orders, every prompt answered once (cache first, then the
 backend under its concurrency limit, each answer cached as it arrives), verdicts parsed and the two orders
-combined. Everything dropped or repaired is counted: failed requests, unparseable verdicts, inconsistent
-orders, truncated texts."""
+combined. Everything dropped or repaired is counted: failed requests, unparseable verdicts, malformed
+log-probabilities (set aside, the verdict text kept), inconsistent orders, truncated texts, damaged cache entries
+(asked again) and responses the cache could not store."""
 
 from __future__ import annotations
 
@@ -95,7 +96,8 @@ class Judge:
         keys = [(self.key(ab), self.key(ba)) for ab, ba in pairs]
         messages = {k: m for (ka, kb), (ab, ba) in zip(keys, pairs, strict=True) for k, m in ((ka, ab), (kb, ba))}
         answers: dict[str, Completion] = {}
-        hits_before = self.cache.hits
+        hits_before, damaged_before = self.cache.hits, self.cache.damaged
+        failed_writes_before = self.cache.failed_writes
         for k in messages:
             found = self.cache.get(k)
             if found is not None:
@@ -143,6 +145,8 @@ class Judge:
             asked=len(pending),
             failed=len(errors),
             truncated_battles=cut,
+            cache_damaged=self.cache.damaged - damaged_before,
+            cache_write_failed=self.cache.failed_writes - failed_writes_before,
         )
         result.seconds = time.perf_counter() - start
         return result
@@ -174,6 +178,7 @@ class Judge:
         sources: list[str] = []
         counts = {"consistent": 0, "inconsistent": 0, "one_order_only": 0, "no_verdict": 0}
         reads = {"text": 0, "logprobs": 0, "unparseable": 0, "failed": 0}
+        malformed = sum(1 for ka, kb in keys for k in (ka, kb) if k in answers and answers[k].malformed is not None)
         for i, (ka, kb) in enumerate(keys):
             va, da, how_a = self._order(answers.get(ka), False)
             vb, db, how_b = self._order(answers.get(kb), True)
@@ -191,6 +196,7 @@ class Judge:
                 counts["one_order_only" if c.verdict is not None else "no_verdict"] += 1
             else:
                 counts["consistent" if c.consistent else "inconsistent"] += 1
+        counts["malformed_logprobs"] = malformed
         counts.update({f"orders_read_from_{k}": v for k, v in reads.items()})
         counts.update({f"proba_from_{s}": sources.count(s) for s in ("logprobs", "votes", "none")})
         ids = battles["id"].astype(str).tolist()
