@@ -181,7 +181,7 @@ def test_gpu_only_switches_are_refused_clearly_on_cpu(tmp_path: Path) -> None:
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
     folder = tiny_checkpoint(tmp_path / "tiny")
-    with pytest.raises(ValueError, match="bitsandbytes and a CUDA GPU"):
+    with pytest.raises(ValueError, match=r"quantization=4bit needs the bitsandbytes package .* and a CUDA GPU"):
         load_body(folder, BackboneConfig(quantization="4bit"))
 
 

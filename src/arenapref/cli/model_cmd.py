@@ -108,6 +108,12 @@ def predict(
         False, "--strict", help="Refuse input with any unreadable row (Kaggle rejects a submission missing ids)."
     ),
     max_length: int | None = typer.Option(None, "--max-length", help="Token window (fine-tuned models)."),
+    sets: list[str] | None = typer.Option(
+        None,
+        "--set",
+        help="Option KEY=VALUE applied before the weights load, repeatable (fine-tuned models: quantization=8bit, "
+        "device_map=auto, max_memory_per_gpu=14GiB, predict_batch_size, predict_max_tokens).",
+    ),
 ) -> None:
     """Write P(A wins), P(B wins), P(tie) per battle in Kaggle's submission format, ids and row order kept."""
     from arenapref.data.io import read_battles
@@ -119,11 +125,10 @@ def predict(
     main = is_main_process()  # under torchrun / accelerate launch: rows shared, rank 0 prints and writes
     console.quiet = not main
     check_writable(out)
-    model = registry.load(model_dir)
+    options = parse_sets(sets)
     if max_length is not None:
-        if not registry.accepts_options(model):
-            raise typer.BadParameter(f"model {type(model).name!r} has no token window", param_hint="--max-length")
-        model.set_options({"max_length": max_length})  # type: ignore[attr-defined]
+        options["max_length"] = str(max_length)
+    model = registry.load(model_dir, options or None)
     battles, report = read_battles(file, fmt)
     _print_reports([report])
     if strict and report.rows_dropped:

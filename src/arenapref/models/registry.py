@@ -71,15 +71,25 @@ def accepts_options(model: PreferenceModel) -> bool:
     return callable(getattr(model, "set_options", None))
 
 
-def load(directory: str | Path) -> PreferenceModel:
+def load(directory: str | Path, options: dict[str, Any] | None = None) -> PreferenceModel:
     """Load any saved model directory: model.json checked against its schema (here the envelope, in each class's
-    from_state its state); any failure to load becomes a ModelDirError, so predict and serve refuse alike."""
+    from_state its state); any failure to load becomes a ModelDirError, so predict and serve refuse alike.
+    `options` (name -> value) apply before the weights load (a fine-tuned model's quantization, device_map, ...)."""
     meta = check(Manifest, read_meta(directory), directory)
     cls = model_class(meta.model)
     if cls is None:
         raise ModelDirError(f"{directory}: unknown model type {meta.model!r}")
+    state = meta.state
+    if options:
+        with_options = getattr(cls, "with_load_options", None)
+        if with_options is None:
+            raise ModelDirError(f"{directory}: a {meta.model} model takes no options")
+        try:
+            state = with_options(state, options)
+        except ValueError as exc:
+            raise ModelDirError(f"{directory}: {exc}") from None
     try:
-        return cls.from_state(meta.state, Path(directory))
+        return cls.from_state(state, Path(directory))
     except ModelDirError:
         raise
     except Exception as exc:

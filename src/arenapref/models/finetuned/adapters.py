@@ -15,6 +15,7 @@ from typing import Any
 from arenapref.models.base import ModelDirError
 from arenapref.models.finetuned.backbones import PreferenceNet, assemble, inference_device, load_body
 from arenapref.models.finetuned.config import BackboneConfig
+from arenapref.models.finetuned.precision import DeviceCapability, prediction_dtype, query_capability
 from arenapref.models.portable import base_checkpoint
 from arenapref.weights.hashes import checkpoint_hash
 
@@ -51,26 +52,32 @@ def save_net(net: PreferenceNet, tokenizer: Any, directory: Path, base: Path) ->
     return {"weights": "full", "base": str(base.resolve())}
 
 
-def load_net(directory: Path, state: dict[str, Any], config: BackboneConfig) -> PreferenceNet:
-    """The saved network, in eval mode; ModelDirError if files are missing or the base checkpoint changed."""
+def load_net(
+    directory: Path, state: dict[str, Any], config: BackboneConfig, capability: DeviceCapability | None = None
+) -> PreferenceNet:
+    """The saved network for prediction, in eval mode, in the dtype the device predicts in (precision module;
+    `capability` defaults to this process's device), quantised or split over GPUs as `config` says; ModelDirError
+    if files are missing or the base checkpoint changed."""
     from safetensors.torch import load_file
 
-    full = state.get("weights") == "full"
-    if full:
+    capability = capability or query_capability()
+    dtype = prediction_dtype(capability) if config.predict_dtype == "auto" else config.predict_dtype
+    config = config.model_copy(update={"dtype": dtype, "gradient_checkpointing": False})
+    if state.get("weights") == "full":
         source = directory / BACKBONE_DIR
         if not (source / "config.json").is_file():
             raise ModelDirError(f"{directory}: missing {BACKBONE_DIR}/config.json")
-        body = load_body(source, config.model_copy(update={"quantization": "none"}))
+        body = load_body(source, config, for_training=False)
     else:
         body = _base_with_adapter(directory, state, config)
-    net = assemble(body, config.model_copy(update={"gradient_checkpointing": False}))
+    net = assemble(body, config)
     head_path = directory / HEAD_FILE
     if not head_path.is_file():
         raise ModelDirError(f"{directory}: missing {HEAD_FILE}")
     net.head.load_state_dict(load_file(str(head_path)))
-    if config.quantization == "none":
+    if config.quantization == "none" and config.device_map == "none":
         net = net.to(inference_device())
-    else:  # bitsandbytes places a 4/8-bit body itself and refuses .to(); the new head follows it
+    else:  # bitsandbytes and device_map place the body themselves (.to() is refused); the head follows the pooling
         net.head.to(inference_device())
     return net.eval()
 
@@ -85,5 +92,5 @@ def _base_with_adapter(directory: Path, state: dict[str, Any], config: BackboneC
         raise ModelDirError(f"{directory}: base checkpoint {base} changed since training (SHA-256 mismatch)")
     if not (directory / ADAPTER_DIR / "adapter_config.json").is_file():
         raise ModelDirError(f"{directory}: missing {ADAPTER_DIR}/adapter_config.json")
-    body = load_body(base, config)
+    body = load_body(base, config, for_training=False)
     return PeftModel.from_pretrained(body, directory / ADAPTER_DIR)

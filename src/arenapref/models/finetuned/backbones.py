@@ -12,7 +12,6 @@ cap, when on, is applied to the head's logits as Gemma-2's LM head applies it to
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import torch
 from torch import nn
 
 from arenapref.models.finetuned.config import BackboneConfig
+from arenapref.models.finetuned.precision import DeviceCapability, prediction_dtype, query_capability
 from arenapref.weights.locations import bundled_minilm, bundled_smollm2
 
 SOFT_CAP_FIELDS = ("attn_logit_softcapping", "final_logit_softcapping")
@@ -60,8 +60,8 @@ class PreferenceNet(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.body(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        pooled = pool(hidden, attention_mask, self.pooling)
-        logits = self.head(self.dropout(pooled).to(self.head.weight.dtype))
+        pooled = pool(hidden, attention_mask.to(hidden.device), self.pooling)  # a split body ends on its last GPU
+        logits = self.head(self.dropout(pooled).to(self.head.weight.device, self.head.weight.dtype))
         if self.final_cap is not None:
             logits = torch.tanh(logits / self.final_cap) * self.final_cap
         return logits.float()
@@ -87,8 +87,9 @@ def inference_device() -> torch.device:
     return torch.device("cpu")
 
 
-def load_body(checkpoint: Path, config: BackboneConfig) -> Any:
-    """The checkpoint's body (AutoModel: no LM or reward head), config edits applied, optionally quantised."""
+def load_body(checkpoint: Path, config: BackboneConfig, for_training: bool = True) -> Any:
+    """The checkpoint's body (AutoModel: no LM or reward head), config edits applied, optionally quantised (for
+    training: prepared for k-bit training) and optionally split over the GPUs (device_map)."""
     from transformers import AutoModel
 
     hf_config = body_config(checkpoint, config)
@@ -96,14 +97,23 @@ def load_body(checkpoint: Path, config: BackboneConfig) -> Any:
     if any(getattr(hf_config, f, None) is not None for f in SOFT_CAP_FIELDS):
         kwargs["attn_implementation"] = "eager"  # soft-capping needs eager attention
     if config.quantization != "none":
-        kwargs["quantization_config"] = quantization_config(config.quantization)
+        kwargs["quantization_config"] = quantization_config(config.quantization, query_capability())
+    if config.device_map == "auto":
+        kwargs.update(device_map="auto", max_memory=max_memory(config.max_memory_per_gpu))
     body = AutoModel.from_pretrained(checkpoint, **kwargs)
     freeze_pooler(body)
-    if config.quantization != "none":
+    if config.quantization != "none" and for_training:
         from peft import prepare_model_for_kbit_training
 
         body = prepare_model_for_kbit_training(body, use_gradient_checkpointing=config.gradient_checkpointing)
     return body
+
+
+def max_memory(per_gpu: str | None) -> dict[int | str, str] | None:
+    """accelerate's max_memory for device_map="auto": `per_gpu` on every GPU (None: accelerate's own estimate)."""
+    if per_gpu is None:
+        return None
+    return {**dict.fromkeys(range(torch.cuda.device_count()), per_gpu), "cpu": "1TiB"}
 
 
 POOLER_MODULES = r"(.*\.)?pooler(\..*)?"  # a BERT-style pooler and what it holds
@@ -124,10 +134,25 @@ def pooler_of(body: Any) -> nn.Module | None:
     return pooler if isinstance(pooler, nn.Module) else None
 
 
-def quantization_config(kind: str) -> Any:
-    """bitsandbytes settings; ValueError where bitsandbytes or a CUDA GPU is missing."""
-    if importlib.util.find_spec("bitsandbytes") is None or not torch.cuda.is_available():
-        raise ValueError(f"{kind} loading needs bitsandbytes and a CUDA GPU; use quantization=none here")
+class QuantizationUnavailable(ValueError):
+    """bitsandbytes loading asked for where it cannot run (no bitsandbytes, or no CUDA GPU)."""
+
+
+def quantization_config(kind: str, capability: DeviceCapability) -> Any:
+    """bitsandbytes settings, 4-bit computing in the card's dtype (bfloat16, or float16 on a T4);
+    QuantizationUnavailable naming what is missing."""
+    missing = [
+        what
+        for what, absent in (
+            ("the bitsandbytes package (pip install bitsandbytes)", not capability.bitsandbytes),
+            ("a CUDA GPU", not capability.cuda),
+        )
+        if absent
+    ]
+    if missing:
+        raise QuantizationUnavailable(
+            f"quantization={kind} needs {' and '.join(missing)}, which this machine lacks; use quantization=none"
+        )
     from transformers import BitsAndBytesConfig
 
     if kind == "8bit":
@@ -135,7 +160,7 @@ def quantization_config(kind: str) -> Any:
     return BitsAndBytesConfig(
         load_in_4bit=True,
         bnb_4bit_quant_type="nf4",
-        bnb_4bit_compute_dtype=torch.bfloat16,
+        bnb_4bit_compute_dtype=getattr(torch, prediction_dtype(capability)),
         bnb_4bit_use_double_quant=True,
     )
 

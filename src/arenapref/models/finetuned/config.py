@@ -53,7 +53,21 @@ class BackboneConfig(_Strict):
     )
     gradient_checkpointing: bool = False
     quantization: Literal["none", "4bit", "8bit"] = Field(
-        default="none", description="bitsandbytes loading (GPU only)."
+        default="none",
+        description="bitsandbytes loading (GPU only): in training (QLoRA), or at prediction (`predict --set`).",
+    )
+    predict_dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        default="auto",
+        description="dtype of a loaded network: auto: bfloat16 on GPUs with it, float16 on older GPUs (T4), float32 "
+        "on the CPU; or this one.",
+    )
+    device_map: Literal["none", "auto"] = Field(
+        default="none",
+        description="auto: split the body over every GPU (accelerate's device_map, capped by max_memory_per_gpu) "
+        "for a model that fits no single card; none: the whole network on this process's device.",
+    )
+    max_memory_per_gpu: str | None = Field(
+        default=None, description='Memory each GPU may hold with device_map=auto, e.g. "14GiB" on a 16 GB T4.'
     )
     soft_cap: bool = Field(
         default=True, description="Gemma-2 attention and final logit soft-capping; False switches both off."
@@ -93,7 +107,13 @@ class TrainConfig(_Strict):
     patience: int = Field(default=2, ge=1, description="Evaluations without improvement before stopping.")
     max_seconds: float | None = Field(default=None, gt=0, description="Stop training after this long (a time cap).")
     max_train_battles: int | None = Field(default=None, ge=1, description="Train on a random subset of this size.")
-    predict_batch_size: int = Field(default=16, ge=1)
+    predict_batch_size: int = Field(default=16, ge=1, description="Battles per prediction batch (each with its swap).")
+    predict_max_tokens: int | None = Field(
+        default=None,
+        ge=16,
+        description="Cap on padded tokens per prediction batch, both orders counted (e.g. 16384 for a 9B model "
+        "at a 2,048-token window on a 16 GB card); None: rows only.",
+    )
     checkpoint_dir: str | None = Field(
         default=None, description="Resumable checkpoints go here (resumed when present)."
     )

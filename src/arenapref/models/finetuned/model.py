@@ -26,6 +26,10 @@ if TYPE_CHECKING:  # pydantic comes with the nn extra; the core install register
 MIN_HELD_OUT = 20  # fewer held-out battles than this: no early stopping set
 
 
+#: Key of the state under which registry.load passes options given at load time (never saved).
+LOAD_OPTIONS = "load_options"
+
+
 class FineTunedModel(PreferenceModel):
     """A transformer body with a 3-way head, trained on both orders of every battle, predicting their average."""
 
@@ -138,7 +142,10 @@ class FineTunedModel(PreferenceModel):
         if len(battles) == 0:
             return np.zeros((0, 3))
         data = self.encode(battles)
-        return predict_pairs(self.net, data.ids, data.swapped, self.config.train.predict_batch_size, self.pad_id)
+        train = self.config.train
+        return predict_pairs(
+            self.net, data.ids, data.swapped, train.predict_batch_size, self.pad_id, train.predict_max_tokens
+        )
 
     def merge(self) -> FineTunedModel:
         """Fold LoRA into the base weights (the directory then holds full weights)."""
@@ -166,6 +173,15 @@ class FineTunedModel(PreferenceModel):
         }
 
     @classmethod
+    def with_load_options(cls, state: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+        """The saved state with options to apply before the network loads (quantization, device_map, dtype-free
+        prediction settings such as predict_max_tokens); ValueError on unknown names or bad values."""
+        from arenapref.models.finetuned.config import FineTuneConfig
+
+        FineTuneConfig.model_validate(state.get("config", {})).with_options(options)  # refuse bad options now
+        return {**state, LOAD_OPTIONS: dict(options)}
+
+    @classmethod
     def from_state(cls, state: dict[str, Any], directory: Path) -> FineTunedModel:
         from transformers import AutoTokenizer
 
@@ -175,10 +191,16 @@ class FineTunedModel(PreferenceModel):
         require(state, ("config", "weights", "version"), directory)
         check_version("arenapref", state["version"], __version__, directory)
         model = cls(FineTuneConfig.model_validate(state["config"]))
+        options = state.get(LOAD_OPTIONS) or {}
+        if options:
+            model.set_options(options)
         if not (directory / TOKENIZER_DIR).is_dir():
             raise ModelDirError(f"{directory}: missing {TOKENIZER_DIR}/")
         model.tokenizer = AutoTokenizer.from_pretrained(directory / TOKENIZER_DIR)
-        model.net = load_net(directory, state["weights"], model.config.net)
+        net_config = model.config.net
+        if state["weights"].get("weights") == "full" and "quantization" not in options:
+            net_config = net_config.model_copy(update={"quantization": "none"})  # full weights: as saved, unless asked
+        model.net = load_net(directory, state["weights"], net_config)
         model.weights, model.training = state["weights"], state.get("training", {})
         model.data_sha256 = state.get("data_sha256")
         model.base = base_checkpoint(directory, state["weights"])

@@ -30,6 +30,7 @@ from arenapref.data.swap import MIRROR
 from arenapref.models.finetuned.collator import length_batches, pad_batch
 from arenapref.models.finetuned.config import LossConfig, TrainConfig
 from arenapref.models.finetuned.losses import preference_loss
+from arenapref.models.finetuned.precision import autocast
 from arenapref.models.finetuned.process_group import destroy_at_exit
 
 Ids = list[int]
@@ -276,20 +277,32 @@ def evaluate(net: torch.nn.Module, data: Encoded, batch_size: int, pad_id: int) 
 
 
 @torch.no_grad()
-def predict_pairs(net: torch.nn.Module, ids: list[Ids], swapped: list[Ids], batch_size: int, pad_id: int) -> np.ndarray:
+def predict_pairs(
+    net: torch.nn.Module,
+    ids: list[Ids],
+    swapped: list[Ids],
+    batch_size: int,
+    pad_id: int,
+    max_tokens: int | None = None,
+) -> np.ndarray:
     """(n, 3) probabilities: softmax on both orders, the swapped one mirrored back, averaged. The two orders of a
     battle share a batch in a canonical row order (smaller token list first), so predicting the swapped battles
-    runs exactly the same batches and gives exactly mirrored probabilities."""
+    runs exactly the same batches and gives exactly mirrored probabilities. A batch holds at most `batch_size`
+    battles and, when given, `max_tokens` padded tokens counting both orders (prediction_batches); on a GPU it
+    runs under autocast to the card's dtype (precision module)."""
     was_training = net.training
     net.eval()
     device = next(net.parameters()).device
-    lengths = [max(len(a), len(b)) for a, b in zip(ids, swapped, strict=True)]
+    head = getattr(net, "head", None)
+    head_dtype = head.weight.dtype if head is not None else torch.float32
     out = np.zeros((len(ids), 3))
-    for rows in length_batches(lengths, batch_size):
+    for rows in prediction_batches(ids, swapped, batch_size, max_tokens):
         first = [min(ids[r], swapped[r]) for r in rows]
         second = [max(ids[r], swapped[r]) for r in rows]
         batch = {k: v.to(device) for k, v in pad_batch([*first, *second], pad_id).items()}
-        proba = torch.softmax(net(**batch).float(), dim=-1).cpu().numpy().astype(np.float64)
+        with autocast(device, head_dtype):
+            logits = net(**batch)
+        proba = torch.softmax(logits.float(), dim=-1).cpu().numpy().astype(np.float64)
         p_first, p_second = proba[: len(rows)], proba[len(rows) :]
         for j, r in enumerate(rows):
             direct_is_first = ids[r] <= swapped[r]
@@ -298,6 +311,15 @@ def predict_pairs(net: torch.nn.Module, ids: list[Ids], swapped: list[Ids], batc
             out[r] = (p_direct + p_swapped[MIRROR]) / 2
     net.train(was_training)
     return out
+
+
+def prediction_batches(
+    ids: list[Ids], swapped: list[Ids], batch_size: int, max_tokens: int | None = None
+) -> list[np.ndarray]:
+    """Battles in length-sorted batches of at most `batch_size` and, when given, `max_tokens` padded tokens of the
+    2 x rows sequences a batch runs (each battle with its swap; a battle longer than the cap goes alone)."""
+    lengths = [max(len(a), len(b)) for a, b in zip(ids, swapped, strict=True)]
+    return length_batches(lengths, batch_size, None if max_tokens is None else max(1, max_tokens // 2))
 
 
 def _bar(total: int, enabled: bool, initial: int) -> Any:
