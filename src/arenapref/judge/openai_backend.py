@@ -96,7 +96,7 @@ class OpenAIBackend:
         if key:
             headers["Authorization"] = f"Bearer {key}"
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        transport = deadline_transport(limits)
+        transport = deadline_transport(limits, self.base_url)
         self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout), transport=transport)
 
     def settings(self) -> dict[str, Any]:

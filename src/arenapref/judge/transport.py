@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -98,19 +100,36 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def deadline_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
-    """httpx's transport over a connection pool whose sockets honour `deadline` (direct connections: proxy
-    environment variables are not read)."""
+def deadline_transport(limits: httpx.Limits, url: str) -> httpx.HTTPTransport:
+    """httpx's transport over a connection pool whose sockets honour `deadline`, through the HTTP(S) proxy the
+    environment names for `url` (HTTP_PROXY / HTTPS_PROXY / ALL_PROXY, NO_PROXY honoured), else direct."""
     transport = httpx.HTTPTransport(limits=limits)
+    pool_options: dict[str, Any] = {
+        "ssl_context": httpx.create_ssl_context(),
+        "max_connections": limits.max_connections,
+        "max_keepalive_connections": limits.max_keepalive_connections,
+        "keepalive_expiry": limits.keepalive_expiry,
+        "network_backend": _DeadlineBackend(),
+    }
+    proxy = environment_proxy(url)
     # httpx has no parameter for the network backend; its pool is httpcore's, built again here with one.
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=_DeadlineBackend(),
+    transport._pool = (
+        httpcore.HTTPProxy(proxy_url=proxy, **pool_options) if proxy else httpcore.ConnectionPool(**pool_options)
     )
     return transport
+
+
+def environment_proxy(url: str) -> str | None:
+    """The proxy URL the environment sets for `url` (None: connect directly); ValueError for a proxy scheme other
+    than http(s) (SOCKS needs a package arenapref does not install)."""
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.hostname and urllib.request.proxy_bypass_environment(parsed.hostname):
+        return None
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(parsed.scheme) or proxies.get("all")
+    if proxy and urllib.parse.urlsplit(proxy).scheme not in ("http", "https"):
+        raise ValueError(f"proxy {proxy!r} from the environment: only http(s) proxies are supported")
+    return proxy or None
 
 
 def read_capped(response: httpx.Response, limit: int, *, cut: bool = False) -> bytes:
