@@ -123,9 +123,9 @@ def environment_proxy(url: str) -> str | None:
     """The proxy URL the environment sets for `url` (None: connect directly); ValueError for a proxy scheme other
     than http(s) (SOCKS needs a package arenapref does not install)."""
     parsed = urllib.parse.urlsplit(url)
-    if parsed.hostname and urllib.request.proxy_bypass_environment(parsed.hostname):
+    if parsed.hostname and urllib.request.proxy_bypass(parsed.hostname):
         return None
-    proxies = urllib.request.getproxies_environment()
+    proxies = urllib.request.getproxies()
     proxy = proxies.get(parsed.scheme) or proxies.get("all")
     if proxy and urllib.parse.urlsplit(proxy).scheme not in ("http", "https"):
         raise ValueError(f"proxy {proxy!r} from the environment: only http(s) proxies are supported")
