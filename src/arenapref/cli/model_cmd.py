@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from arenapref.data.report import ReadReport
+    from arenapref.kaggle.budget import TimeBudget
     from arenapref.models.base import PreferenceModel
 
 console = Console()
@@ -114,10 +115,15 @@ def predict(
         help="Option KEY=VALUE applied before the weights load, repeatable (fine-tuned models: quantization=8bit, "
         "device_map=auto, max_memory_per_gpu=14GiB, predict_batch_size, predict_max_tokens).",
     ),
+    time_limit: float | None = typer.Option(
+        None, "--time-limit", min=0, help="Hours: stop (exit 3) when the projection for --project-rows passes it."
+    ),
+    project_rows: int = typer.Option(25_000, "--project-rows", min=1, help="Rows the time projection is for."),
 ) -> None:
     """Write P(A wins), P(B wins), P(tie) per battle in Kaggle's submission format, ids and row order kept."""
     from arenapref.data.io import read_battles
     from arenapref.data.submission import write_submission
+    from arenapref.kaggle.budget import OverBudget, TimeBudget
     from arenapref.models import registry
     from arenapref.pipeline.distributed import barrier, is_main_process, predict_sharded, world_size
 
@@ -134,8 +140,16 @@ def predict(
     if strict and report.rows_dropped:
         reason, ids = next(iter(report.dropped.items()))
         raise DataError(str(file), f"--strict: {report.rows_dropped} row(s) dropped; first: {ids[0]}: {reason}")
-    proba = predict_sharded(lambda rows: predict_in_batches(model, rows), battles)
     processes = world_size()
+    budget = None
+    if time_limit is not None:
+        spent = time.perf_counter() - started
+        budget = TimeBudget(project_rows, time_limit, processes, spent_before=spent, say=main)
+    try:
+        proba = predict_sharded(lambda rows: predict_in_batches(model, rows, budget=budget), battles)
+    except OverBudget as exc:
+        console.print(f"[red]{escape(str(exc))}[/]")
+        raise typer.Exit(3) from None
     if main:
         try:
             write_submission(battles["id"], proba, out)
@@ -165,18 +179,25 @@ def check_writable(out: Path) -> None:
         raise DataError(str(out), f"cannot create it: {blocking} is a file, not a folder")
 
 
-def predict_in_batches(model: PreferenceModel, battles: pd.DataFrame, batch: int = PREDICT_BATCH) -> np.ndarray:
-    """The model's probabilities, computed batch by batch behind a progress bar."""
+def predict_in_batches(
+    model: PreferenceModel, battles: pd.DataFrame, batch: int = PREDICT_BATCH, budget: TimeBudget | None = None
+) -> np.ndarray:
+    """The model's probabilities, computed batch by batch behind a progress bar; with a time budget, the first
+    batch is small and the run stops (OverBudget) when the projection passes the limit."""
     import numpy as np
+
+    from arenapref.kaggle.budget import JUDGE_AFTER_ROWS, batch_bounds
 
     columns = (TextColumn("predicting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     parts = []
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("predict", total=len(battles))
-        for start in range(0, len(battles), batch):
-            chunk = battles.iloc[start : start + batch]
+        for start, stop in batch_bounds(len(battles), batch, first=batch if budget is None else JUDGE_AFTER_ROWS):
+            chunk = battles.iloc[start:stop]
             parts.append(np.asarray(model.predict_proba(chunk), dtype=float))
             progress.advance(task, len(chunk))
+            if budget is not None:
+                budget.advance(len(chunk))
     return np.vstack(parts) if parts else np.zeros((0, 3))
 
 

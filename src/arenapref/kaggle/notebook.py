@@ -55,11 +55,13 @@ INTRO = """# arenapref submission (offline)
 
 Attach this kit as a dataset and the competition's data; the notebook installs arenapref from the kit's wheels
 (no internet), predicts every battle of `test.csv` with the kit's model and writes `submission.csv`.
-It prints the time taken and the projected time for 25,000 rows."""
+After the first batches it prints the rows per second and the projected time for 25,000 rows, and stops with a
+message when that passes the kit's time limit; with several GPUs a fine-tuned model predicts one process per GPU."""
 
 NOTEBOOK_CELLS = [
     "KIT = find_kit()\nMANIFEST = install(KIT)",
-    "from arenapref.kaggle.runtime import make_submission\n\nresult = make_submission(KIT / 'model', TEST, OUTPUT)",
+    "from arenapref.kaggle.runtime import make_submission\n\n"
+    "result = make_submission(KIT / 'model', TEST, OUTPUT, time_limit_hours=MANIFEST.get('time_limit_hours', 9.0))",
 ]
 
 SCRIPT_MAIN = """
@@ -74,11 +76,11 @@ def main():
     parser.add_argument("--no-install", action="store_true", help="arenapref is installed already")
     args = parser.parse_args()
     kit = find_kit(Path(__file__).resolve().parent)
-    if not args.no_install:
-        install(kit)
+    manifest = json.loads((kit / "MANIFEST.json").read_text()) if args.no_install else install(kit)
     from arenapref.kaggle.runtime import make_submission
 
-    make_submission(kit / "model", args.test, args.output, tta=args.tta)
+    limit = manifest.get("time_limit_hours", 9.0)
+    make_submission(kit / "model", args.test, args.output, tta=args.tta, time_limit_hours=limit)
 
 
 if __name__ == "__main__":
