@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from arenapref.models.base import META_FILE, ModelDirError
+from arenapref.models.manifest import checked_manifest
+from arenapref.models.model_dir import FILES_KEY, record_files
 from arenapref.weights.hashes import checkpoint_hash
 
 Method = Literal["adapters", "deltas"]
@@ -78,11 +80,13 @@ class AverageReport:
 
 
 def read_fold(directory: str | Path) -> Fold:
-    """The fold's layout; ModelDirError when it is neither a fine-tuned model directory nor a peft adapter."""
+    """The fold's layout, its recorded files checked; ModelDirError when it is neither a fine-tuned model directory
+    nor a peft adapter, or a recorded file is missing or changed."""
     directory = Path(directory)
     if (directory / META_FILE).is_file():
-        meta = json.loads((directory / META_FILE).read_text())
-        kind = meta.get("state", {}).get("weights", {}).get("weights")
+        meta = checked_manifest(directory).model_dump()
+        weights = meta["state"].get("weights")
+        kind = weights.get("weights") if isinstance(weights, dict) else None
         if kind not in ("adapter", "full"):
             raise ModelDirError(f"{directory}: holds no fine-tuned weights to average (weights: {kind})")
         full = kind == "full"
@@ -274,4 +278,5 @@ def _write_meta(meta: dict[str, Any], out: Path, report: AverageReport, method: 
     if method == "deltas" and meta["state"]["weights"]["weights"] == "adapter":
         meta["state"]["weights"] = {"weights": "full", "base": meta["state"]["weights"]["base"]}
     meta["averaged_from"] = {"method": method, "folds": report.folds}
+    meta[FILES_KEY] = record_files(out)
     (out / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True))
