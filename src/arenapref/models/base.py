@@ -34,6 +34,8 @@ class PreferenceModel(ABC):
     name: ClassVar[str]
     #: predict_proba already averages both orders of a battle (swap TTA would add nothing but time).
     position_symmetric: ClassVar[bool] = False
+    #: Its fold models can be averaged into one (pipeline.fold_average: the fine-tuned models' weights).
+    fold_averaging: ClassVar[bool] = False
 
     @abstractmethod
     def fit(self, battles: pd.DataFrame) -> PreferenceModel: ...
