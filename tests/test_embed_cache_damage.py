@@ -1,4 +1,4 @@
-"""A damaged embedding cache (issue 24 item 8): every shard read is validated (readable, shapes, dtypes, counts,
+"""A damaged embedding cache (issue 24 item 8), and the benchmark's run cache beside it: every shard read is validated (readable, shapes, dtypes, counts,
 finite values, the encoder's width); an invalid shard is skipped, its texts encoded again, and `cache info` lists
 it. A cache root that is a file is one line and exit 2; `cache clear` unlinks a symlinked encoder folder."""
 
@@ -175,3 +175,25 @@ def test_predict_with_an_embed_model_survives_a_damaged_cache(
     code, out = run(monkeypatch, capsys, "predict", tmp_path / "m", tmp_path / "train.csv", "-o", tmp_path / "b.csv")
     assert code == 0 and "Aborted" not in out, out
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv"))
+
+
+@pytest.mark.parametrize("damage", ["zero-byte arrays", "truncated arrays", "wrong shapes", "meta a list"])
+def test_a_damaged_bench_run_is_recomputed_not_a_crash(tmp_path: Path, damage: str) -> None:
+    """The same class in the benchmark's run cache (evaluation.cache): a damaged entry is a miss."""
+    from arenapref.evaluation.cache import RunCache
+    from arenapref.evaluation.protocols import Run
+
+    cache = RunCache(tmp_path)
+    run = Run(np.arange(4), np.full((4, 3), 1 / 3), np.full((4, 3), 1 / 3), 1.0, 0.5, 2)
+    cache.put("k", run, {"model": "prior"})
+    assert cache.get("k") is not None
+    arrays, meta = tmp_path / "k.npz", tmp_path / "k.json"
+    if damage == "zero-byte arrays":
+        arrays.write_bytes(b"")
+    elif damage == "truncated arrays":
+        arrays.write_bytes(arrays.read_bytes()[:100])
+    elif damage == "wrong shapes":
+        np.savez_compressed(arrays, test=np.arange(4), proba=np.ones((3, 3)), proba_swapped=np.ones((4, 3)))
+    else:
+        meta.write_text("[1, 2]")
+    assert cache.get("k") is None and cache.misses == 1

@@ -114,3 +114,28 @@ def test_a_cross_encoders_fold_with_a_changed_head_is_refused_by_predict_average
         assert "head.safetensors: contents changed since the model was saved (SHA-256 mismatch)" in text, (what, text)
         assert "Traceback" not in text and len(text.strip().splitlines()) == 1, (what, text)
     assert not (tmp_path / "averaged-2").exists() and not (tmp_path / "kit").exists()
+
+
+def test_average_folds_writes_its_folder_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same class for average-folds' output: a file as -o is one line, and a failure half way leaves neither
+    the folder nor a temporary one."""
+    pytest.importorskip("peft")
+    from arenapref.pipeline import fold_average
+    from pipeline_support import lora_fold, tiny_llama
+
+    base = tiny_llama(tmp_path / "base")
+    folds = [lora_fold(base, tmp_path / f"fold{k}", seed=k) for k in range(2)]
+    (tmp_path / "FILE").write_text("x")
+    code, text = run_cli("average-folds", *folds, "-o", tmp_path / "FILE")
+    assert code == 2 and "FILE: is a file, not a folder" in text and "Traceback" not in text, text
+
+    def fail(*args: object) -> None:
+        raise ModelDirError("failed half way")
+
+    monkeypatch.setattr(fold_average, "merged_weights", fail)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(ModelDirError, match="failed half way"):
+        fold_average.average_folds(folds, tmp_path / "averaged", method="deltas")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    report = fold_average.average_folds(folds, tmp_path / "averaged")  # adapters: written and renamed into place
+    assert report.tensors > 0 and recorded(tmp_path / "averaged") == files_on_disk(tmp_path / "averaged")

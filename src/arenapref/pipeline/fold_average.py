@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -130,15 +131,30 @@ def average_folds(
     """Average the fold adapters of `directories` into `out` (a directory of the same kind, or for "deltas" full
     weights: a model directory with backbone/, or for peft folders a checkpoint folder). `base`: the base
     checkpoint folder for "deltas" on peft folders (model directories record theirs)."""
-    from safetensors.torch import save_file
-
     if len(directories) < 2:
         raise ValueError("averaging needs at least two fold directories")
     folds = [read_fold(d) for d in directories]
     _check_compatible(folds)
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out}: is a file, not a folder")
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out}: exists and is not empty")
+    work = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")  # written whole, then renamed into place
+    try:
+        report = _write_average(folds, work, method, base)
+        if out.exists():
+            out.rmdir()
+        work.rename(out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return report
+
+
+def _write_average(folds: list[Fold], out: Path, method: Method, base: str | Path | None) -> AverageReport:
+    """The averaged model written into the new folder `out` (average_folds)."""
+    from safetensors.torch import save_file
+
     adapter = mean_tensors([f.weights_file for f in folds])
     head = mean_tensors([f.head for f in folds if f.head is not None]) if folds[0].head else None
     values = sum(v.numel() for v in adapter.values()) + sum(v.numel() for v in (head or {}).values())
