@@ -1,6 +1,7 @@
-"""A damaged embedding cache (issue 24 item 8), and the benchmark's run cache beside it: every shard read is validated (readable, shapes, dtypes, counts,
+"""A damaged embedding cache (issue 24 item 8): every shard read is validated (readable, shapes, dtypes, counts,
 finite values, the encoder's width); an invalid shard is skipped, its texts encoded again, and `cache info` lists
-it. A cache root that is a file is one line and exit 2; `cache clear` unlinks a symlinked encoder folder."""
+it. A cache root that is a file is one line and exit 2; `cache clear` unlinks a symlinked encoder folder. The
+benchmark's run cache beside it: a damaged entry is a miss."""
 
 from __future__ import annotations
 
