@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from arenapref.data.errors import DataError
-from arenapref.data.folds import grouped_folds, max_folds
+from arenapref.data.folds import grouped_folds
 from arenapref.data.io import read_battles, write_battles
 from arenapref.models import registry
 from cli_support import run_cli as run
@@ -49,6 +49,8 @@ def test_too_many_folds_exit_2_before_anything_is_written(folds: str, rows50: Pa
 
 
 def test_max_folds_is_what_the_splitter_can_make(rows50: Path) -> None:
+    from arenapref.data.folds import max_folds
+
     battles, _ = read_battles(rows50)
     limit = max_folds(battles)
     assert limit == 20 and len(list(grouped_folds(battles, limit))) == limit
