@@ -19,7 +19,7 @@ from arenapref.models import registry
 from conftest import DATA_DIR
 
 SIZES = [name for name, q in QUANTITIES.items() if q.kind == "size"]
-RATIO = re.compile(r"(?:is|has) (\d+) (%|times)")
+RATIO = re.compile(r"(?:is|has) (?:about )?(\d+) (%|times)")
 
 
 def _battle(a: str, b: str, prompt: str = "hi") -> pd.DataFrame:
