@@ -36,9 +36,14 @@ def damaged(tmp_path: Path, edit: Callable[[dict[str, Any], Path], None]) -> Pat
 
 
 def rewrite_booster(directory: Path, meta: dict[str, Any], data: bytes) -> None:
-    """Replace tie.lgb.txt by `data` and record its hash, as someone tampering with the folder would."""
+    """Replace tie.lgb.txt by `data` and record its hash (in the state and in the folder's file records), as
+    someone tampering with the folder would."""
     (directory / "tie.lgb.txt").write_bytes(data)
-    meta["state"]["boosters"]["tie"]["sha256"] = hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(data).hexdigest()
+    meta["state"]["boosters"]["tie"]["sha256"] = digest
+    for record in meta.get("files", []):
+        if record["file"] == "tie.lgb.txt":
+            record["sha256"] = digest
 
 
 Refused = Callable[[Path, str], None]

@@ -27,7 +27,8 @@ def _cache(cache_dir: Path | None) -> EmbeddingCache:
 
 @cache_app.command("info")
 def info(cache_dir: Path | None = typer.Option(None, "--cache-dir", help=CACHE_DIR_HELP)) -> None:
-    """Per encoder: distinct texts cached, shard files and size on disk."""
+    """Per encoder: distinct texts cached, shard files, invalid shards (set aside and encoded again; listed with
+    why) and size on disk."""
     cache = _cache(cache_dir)
     entries = cache.info()
     console.print(f"embedding cache: {escape(str(cache.root))}", highlight=False)
@@ -35,11 +36,16 @@ def info(cache_dir: Path | None = typer.Option(None, "--cache-dir", help=CACHE_D
         console.print("empty")
         return
     table = Table()
-    for column in ("encoder", "texts", "shards", "MB"):
+    for column in ("encoder", "texts", "shards", "invalid", "MB"):
         table.add_column(column, justify="left" if column == "encoder" else "right")
     for entry in entries:
-        table.add_row(escape(entry.identity), f"{entry.texts:,}", f"{entry.shards:,}", f"{entry.bytes / 1e6:.1f}")
+        counts = (entry.texts, entry.shards, len(entry.invalid))
+        table.add_row(escape(entry.identity), *(f"{n:,}" for n in counts), f"{entry.bytes / 1e6:.1f}")
     console.print(table)
+    for entry in entries:
+        for name, why in sorted(entry.invalid.items()):
+            line = f"invalid shard {entry.identity}/{name}: {why} (not used; its texts are encoded again)"
+            console.print(escape(line), highlight=False, soft_wrap=True)
 
 
 @cache_app.command("clear")

@@ -125,11 +125,13 @@ def convert(
     """Read files into the battle table and write it as parquet or as Kaggle train.csv."""
     import pandas as pd
 
-    from arenapref.data.io import write_battles
+    from arenapref.cli.outputs import check_outputs
+    from arenapref.data.io import expand_paths, write_battles
     from arenapref.data.schema import COLUMNS, SOFT_COLUMNS, conform
     from arenapref.data.submission import write_kaggle_train
 
     target = to or (Target.kaggle if out.suffix.lower() == ".csv" else Target.parquet)
+    check_outputs(expand_paths(files), [out], example="battles.parquet")
     results = read_all(files, fmt, strict)
     for _, report in results:
         console.print("\n".join(report.lines()), highlight=False, markup=False)
@@ -148,7 +150,7 @@ def convert(
             f"note: Kaggle CSV keeps no source, tie_allowed{''.join(', ' + c for c in lost)}", highlight=False
         )
     else:
-        write_battles(battles, out)
+        write_battles(battles, out, "parquet")
     console.print(f"wrote {len(battles)} battles to {out} ({target.value})", highlight=False)
 
 

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from arenapref.cli.outputs import check_outputs
 from arenapref.judge.defaults import MAX_RESPONSE_BYTES
 
 console = Console()
@@ -81,7 +82,8 @@ def judge(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     details_path = details or out.with_suffix(".judge.csv")
-    check_outputs(file, [out, details_path, *([out.with_suffix(".probes.json")] if probes > 0 else [])])
+    probes_path = [out.with_suffix(".probes.json")] if probes > 0 else []
+    check_outputs([file], [out, details_path, *probes_path], example="predictions.csv")
     battles, _ = read_battles(file, fmt)
     with console.status(f"loading the {backend} judge"):
         engine = make_judge(config)
@@ -113,21 +115,6 @@ def judge(
         console.print("rerun the same command to retry them (answered prompts come from the cache)")
     if result.errors or kept:
         raise typer.Exit(1)
-
-
-def check_outputs(source: Path, outputs: list[Path]) -> None:
-    """DataError naming the first output that cannot be written (a folder, a path under a file, the input file,
-    or two outputs on one path): checked before the first request."""
-    from arenapref.cli.model_cmd import check_writable
-    from arenapref.data.errors import DataError
-
-    seen = {source.resolve(): "the input file"}
-    for path in outputs:
-        check_writable(path)
-        where = path.resolve()
-        if where in seen:
-            raise DataError(str(path), f"is also {seen[where]}; give each output its own path")
-        seen[where] = "another output"
 
 
 def _judge_with_progress(engine: Any, battles: Any) -> Any:

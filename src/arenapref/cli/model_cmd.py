@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from arenapref.cli.options import parse_sets
+from arenapref.cli.outputs import check_outputs
 from arenapref.cli.reasons_view import reasons_table
 from arenapref.data.errors import DataError
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from arenapref.data.report import ReadReport
     from arenapref.kaggle.budget import TimeBudget
     from arenapref.models.base import PreferenceModel
+    from arenapref.pipeline.recipes import Recipe
+    from arenapref.pipeline.runner import Prepared
 
 console = Console()
 PREDICT_BATCH = 10_000
@@ -52,39 +55,44 @@ def train(
 ) -> None:
     """Train a model on every labelled battle of FILES and save its directory (everything predict needs); with
     --folds or --config, run the whole recipe (folds, fold averaging, distillation, pseudo-labels)."""
-    from arenapref.pipeline.recipes import command_line_recipe
+    from arenapref.pipeline.distributed import barrier, is_main_process
+    from arenapref.pipeline.recipes import COMMAND_LINE, command_line_recipe
+    from arenapref.pipeline.runner import prepare
 
     started = time.perf_counter()
+    main = is_main_process()  # under torchrun / accelerate launch only rank 0 prints and writes
+    console.quiet = not main
     names = [str(f) for f in files or []]
     recipe = command_line_recipe(
         config, names, model, parse_sets(sets), folds, None if teacher is None else str(teacher), fmt
     )
-    if check:
-        where = escape(str(config)) if config is not None else "command line"
-        console.print(f"{where}: valid recipe {escape(recipe.name)!r} (model {recipe.model})", highlight=False)
-        return
-    if out is None:
+    if out is None and not check:
         raise typer.BadParameter("give the directory to write", param_hint="--out")
+    where = str(config) if config is not None else COMMAND_LINE
+    with console.status("checking the recipe: reading the data"):
+        prepared = prepare(recipe, where)  # every check that needs no training, before anything is written
+    if check:
+        line = f"{escape(where)}: valid recipe {escape(recipe.name)!r} ({_checked(recipe, prepared)})"
+        console.print(line, highlight=False, soft_wrap=True)
+        return
+    assert out is not None
     if config is not None or recipe.folds > 1:
         from arenapref.cli.pipeline_cmd import run_recipe_command
 
-        run_recipe_command(recipe, out)
+        run_recipe_command(recipe, out, prepared)
         return
     from arenapref.pipeline.cv_train import fit_with_teacher
-    from arenapref.pipeline.distributed import barrier, is_main_process
     from arenapref.pipeline.recipes import factory
     from arenapref.pipeline.runner import training_battles
 
-    main = is_main_process()  # under torchrun / accelerate launch only rank 0 prints and writes
-    console.quiet = not main
     estimator = factory(recipe)()
     distil = recipe.distillation
     name = recipe.model
+    _print_reports(prepared.reports)
     with console.status("reading") as status:
-        battles, teacher_rows, reports = training_battles(
-            recipe.data, recipe.format, distil.teacher if distil else None, lambda line: console.print(escape(line))
+        battles, teacher_rows = training_battles(
+            prepared.battles, recipe.data, distil.teacher if distil else None, lambda line: console.print(escape(line))
         )
-        _print_reports(reports)
         if hasattr(estimator, "progress"):
             estimator.progress = lambda message: status.update(f"{name}: {escape(message)}")
         status.update(f"{name}: training on {len(battles):,} battles")
@@ -98,6 +106,18 @@ def train(
     console.print(f"trained [bold]{name}[/] on {len(battles):,} battles{taught} in {seconds:.1f} s")
     _print_training(estimator)
     console.print(f"wrote {escape(str(out))}", highlight=False)
+
+
+def _checked(recipe: Recipe, prepared: Prepared) -> str:
+    """What `train --check` checked, in a few words."""
+    parts = [f"model {recipe.model}", f"{len(prepared.battles):,} battles read"]
+    if recipe.folds > 1:
+        parts.append(f"{recipe.folds} folds")
+    if recipe.distillation:
+        parts.append(f"teacher {recipe.distillation.teacher}")
+    if prepared.pool is not None:
+        parts.append(f"pool of {len(prepared.pool):,} battles")
+    return escape("; ".join(parts))
 
 
 def predict(
@@ -130,7 +150,7 @@ def predict(
     started = time.perf_counter()
     main = is_main_process()  # under torchrun / accelerate launch: rows shared, rank 0 prints and writes
     console.quiet = not main
-    check_writable(out)
+    check_outputs([file], [out])
     options = parse_sets(sets)
     if max_length is not None:
         options["max_length"] = str(max_length)
@@ -168,15 +188,6 @@ def predict(
         + missing,
         highlight=False,
     )
-
-
-def check_writable(out: Path) -> None:
-    """DataError naming `out` when a file cannot be written there (a folder, or a path under a file)."""
-    if out.is_dir():
-        raise DataError(str(out), "is a folder; give a file name for the submission, e.g. submission.csv")
-    blocking = next((parent for parent in out.parents if parent.exists() and not parent.is_dir()), None)
-    if blocking is not None:
-        raise DataError(str(out), f"cannot create it: {blocking} is a file, not a folder")
 
 
 def predict_in_batches(

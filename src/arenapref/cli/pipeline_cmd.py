@@ -15,8 +15,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from arenapref.cli.outputs import check_outputs
+
 if TYPE_CHECKING:
     from arenapref.pipeline.recipes import Recipe
+    from arenapref.pipeline.runner import Prepared
 
 console = Console()
 
@@ -24,21 +27,26 @@ console = Console()
 def pseudo_label(
     teacher: Path = typer.Argument(..., help="Teacher: a model directory, or a predictions CSV (Kaggle submission)."),
     file: Path = typer.Argument(..., help="Battles to label (labels not needed)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Battle table (parquet) with soft labels to write."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Battle table with soft labels to write: .parquet, .csv, .jsonl or .json."
+    ),
     min_confidence: float | None = typer.Option(
         None, "--min-confidence", min=1 / 3, max=1.0, help="Keep only battles whose top teacher probability is >= this."
     ),
     fmt: str | None = typer.Option(None, "--format", help="Force the input format."),
 ) -> None:
     """Write FILE's battles with the teacher's mirror-averaged probabilities as soft labels (soft_a, soft_b,
-    soft_tie), readable by every trainer (`arenapref train OUT ...`)."""
-    from arenapref.data.io import read_battles, write_battles
+    soft_tie), in the format OUT's suffix names, readable by every trainer (`arenapref train OUT ...`)."""
+    from arenapref.data.io import battle_file_format, read_battles, write_battles
     from arenapref.pipeline.distributed import is_main_process
     from arenapref.pipeline.pseudo_labels import pseudo_label as label_battles
-    from arenapref.pipeline.teachers import teacher_proba
+    from arenapref.pipeline.teachers import check_teacher, teacher_proba
 
     started = time.perf_counter()
+    check_outputs([file, teacher], [out], example="pseudo.parquet")
+    battle_file_format(out)
     battles, report = read_battles(file, fmt)
+    check_teacher(teacher, battles)
     main = is_main_process()
     if main:
         for line in report.lines():
@@ -76,16 +84,17 @@ def average_folds(
     console.print(f"wrote {escape(str(out))}", highlight=False)
 
 
-def run_recipe_command(recipe: Recipe, out: Path) -> None:
+def run_recipe_command(recipe: Recipe, out: Path, prepared: Prepared) -> None:
     """`arenapref train --config FILE` / `--folds K`: run the recipe into OUT, printing from the main process only
-    (per-fold scores, the out-of-fold score, the model to predict with)."""
+    (per-fold scores, the out-of-fold score, the model to predict with); `prepared`: what runner.prepare read and
+    checked."""
     from arenapref.pipeline.distributed import is_main_process
     from arenapref.pipeline.recipes import COMMAND_LINE
     from arenapref.pipeline.runner import run_recipe
 
     started = time.perf_counter()
     say = (lambda line: console.print(escape(line), highlight=False)) if is_main_process() else (lambda line: None)
-    model_dir = run_recipe(recipe, out, say)
+    model_dir = run_recipe(recipe, out, say, prepared)
     what = "k-fold training" if recipe.name == COMMAND_LINE else f"recipe {recipe.name}"
     say(f"{what} done in {time.perf_counter() - started:.1f} s; model to predict with: {model_dir}")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 #: Longest piece of the input (a column name, an id) quoted in a message: input can hold any text.
 QUOTE_CHARS = 60
 
@@ -25,3 +27,15 @@ class DataError(Exception):
 def quote(text: str, limit: int = QUOTE_CHARS) -> str:
     """`text` cut to `limit` characters (an ellipsis marks the cut), for quoting input in a one-line message."""
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+#: Terminal escape sequences (CSI: colours, cursor; OSC: titles, links; two-byte ESC x) and other control
+#: characters, which a relayed message (a child process's stderr, a server's error body) may hold.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def one_line(text: str, limit: int | None = None) -> str:
+    """`text` fit for a one-line message: terminal escape sequences and control characters removed, whitespace
+    runs (newlines too) collapsed to one space, cut to `limit` characters when given (an ellipsis marks the cut)."""
+    flat = " ".join(_ESCAPES.sub("", text).split())
+    return flat if limit is None or len(flat) <= limit else flat[: limit - 1] + "\u2026"

@@ -9,11 +9,13 @@ from pathlib import Path
 import pandas as pd
 
 from arenapref.data import readers as _readers  # noqa: F401  (registers the formats)
+from arenapref.data.atomic import replacing
 from arenapref.data.errors import DataError, quote
 from arenapref.data.formats import FORMATS, Format, detect
 from arenapref.data.records import load_records
 from arenapref.data.report import ReadReport
 from arenapref.data.schema import conform
+from arenapref.data.submission import json_list
 
 BATTLE_FORMAT = "battles"  # the format name of the battle table itself (readers/battles.py)
 SKIPPED_NAMES = {"README.md", "LICENSE", ".DS_Store"}
@@ -109,6 +111,30 @@ def read_many(paths: Iterable[str | Path], fmt: str | None = None) -> tuple[pd.D
     return conform(pd.concat(tables, ignore_index=True)), reports
 
 
-def write_battles(df: pd.DataFrame, path: str | Path) -> None:
-    """The battle table as parquet (list columns kept)."""
-    conform(df).to_parquet(path, index=False)
+#: Output suffix -> the battle table's file format (write_battles); the battle-table reader reads each back.
+BATTLE_SUFFIXES = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".json": "json"}
+
+
+def battle_file_format(path: str | Path) -> str:
+    """The format write_battles writes at `path`, from its suffix; DataError for a suffix it does not write."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in BATTLE_SUFFIXES:
+        known = ", ".join(BATTLE_SUFFIXES)
+        raise DataError(str(path), f"cannot tell the output format from {suffix or 'no suffix'!r}; use {known}")
+    return BATTLE_SUFFIXES[suffix]
+
+
+def write_battles(df: pd.DataFrame, path: str | Path, fmt: str | None = None) -> None:
+    """The battle table in the format its suffix names (battle_file_format; `fmt` forces one): parquet (list
+    columns kept), CSV (list columns as JSON text) or JSON / JSON lines records, every column (soft labels
+    included) kept. Written whole or not at all (a temporary file renamed into place)."""
+    fmt = fmt or battle_file_format(path)
+    table = conform(df)
+    with replacing(path) as tmp:
+        if fmt == "parquet":
+            table.to_parquet(tmp, index=False)
+        elif fmt == "csv":
+            listed = {c: table[c].map(json_list) for c in ("prompt", "response_a", "response_b")}
+            table.assign(**listed).to_csv(tmp, index=False)
+        else:
+            table.to_json(tmp, orient="records", lines=fmt == "jsonl", force_ascii=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -28,7 +29,8 @@ def write_submission(ids: pd.Series | list[str], proba: np.ndarray, path: str | 
     return path
 
 
-def _json_list(turns: list[str | None]) -> str:
+def json_list(turns: Any) -> str:
+    """A turn list (list or array) as JSON text, as Kaggle's CSV holds it."""
     return orjson.dumps(list(turns)).decode("utf-8")
 
 
@@ -39,9 +41,9 @@ def write_kaggle_train(battles: pd.DataFrame, path: str | Path) -> Path:
             "id": battles["id"],
             "model_a": battles["model_a"],
             "model_b": battles["model_b"],
-            "prompt": battles["prompt"].map(_json_list),
-            "response_a": battles["response_a"].map(_json_list),
-            "response_b": battles["response_b"].map(_json_list),
+            "prompt": battles["prompt"].map(json_list),
+            "response_a": battles["response_a"].map(json_list),
+            "response_b": battles["response_b"].map(json_list),
         }
     )
     labelled = battles["label"].notna().to_numpy()

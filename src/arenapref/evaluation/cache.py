@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -78,6 +80,25 @@ def cache_key(**parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+#: What reading a damaged entry raises: a zero-byte .npz EOFError, a damaged archive BadZipFile or zlib.error, a
+#: JSON that is no object TypeError or AttributeError.
+_DAMAGED = (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
+def _read_run(meta_path: Path, arrays_path: Path) -> Run:
+    """The cached run; one of _DAMAGED when the entry is unreadable or its arrays are not a run's: (n,) test
+    positions, (n, 3) finite probabilities in both orders."""
+    meta = json.loads(meta_path.read_bytes())
+    with np.load(arrays_path) as arrays:
+        test, proba, swapped = arrays["test"], arrays["proba"], arrays["proba_swapped"]
+    n = len(test)
+    if test.ndim != 1 or test.dtype.kind not in "iu" or proba.shape != (n, 3) or swapped.shape != (n, 3):
+        raise ValueError("not the arrays of a run")
+    if not (np.isfinite(proba).all() and np.isfinite(swapped).all()):
+        raise ValueError("probabilities that are not finite")
+    return Run(test, proba, swapped, float(meta["fit_seconds"]), float(meta["predict_seconds"]), int(meta["n_fits"]))
+
+
 class RunCache:
     """Runs stored as `<key>.npz` (arrays) + `<key>.json` (timings and the key's parts) under `directory`."""
 
@@ -93,17 +114,8 @@ class RunCache:
             self.misses += 1
             return None
         try:
-            meta = json.loads(meta_path.read_text())
-            with np.load(arrays_path) as arrays:
-                run = Run(
-                    arrays["test"],
-                    arrays["proba"],
-                    arrays["proba_swapped"],
-                    meta["fit_seconds"],
-                    meta["predict_seconds"],
-                    meta["n_fits"],
-                )
-        except (OSError, ValueError, KeyError):  # a damaged entry is recomputed
+            run = _read_run(meta_path, arrays_path)
+        except _DAMAGED:  # a damaged entry (unreadable, or not the shapes a run has) is recomputed
             self.misses += 1
             return None
         self.hits += 1

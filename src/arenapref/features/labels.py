@@ -129,16 +129,23 @@ def _sides(value: float) -> tuple[str, str]:
     return ("A", "B") if value > 0 else ("B", "A")
 
 
-def _ratio(q: Quantity, s: str, o: str, ratio: float, approx: bool) -> str:
-    about = "about " if approx else ""
+def _ratio(q: Quantity, s: str, o: str, ratio: float, plus_one: bool) -> str:
+    """`s` against `o` as a ratio. `plus_one`: the ratio is of the counts plus one (the log forms, log1p a -
+    log1p b), said so: it is not the ratio of the counts ("hello" against "yo": 6 / 3, not 5 / 2), so a sentence
+    from a log form never reads as disagreeing with one from the exact ratio (the normalised difference)."""
+    basis = f" ({_plus_one(q)})" if plus_one else ""
     if ratio >= 10:
         if q.longer:
-            return f"{s} is {about}{ratio:.0f} times as long as {o}"
-        return f"{s} has {about}{ratio:.0f} times as many {q.noun[1]} as {o}"
+            return f"{s} is {ratio:.0f} times as long as {o}{basis}"
+        return f"{s} has {ratio:.0f} times as many {q.noun[1]} as {o}{basis}"
     more = f"{100 * (ratio - 1):.0f} %"
     if q.longer:
-        return f"{s} is {about}{more} {q.longer} than {o}"
-    return f"{s} has {about}{more} more {q.noun[1]} than {o}"
+        return f"{s} is {more} {q.longer} than {o}{basis}"
+    return f"{s} has {more} more {q.noun[1]} than {o}{basis}"
+
+
+def _plus_one(q: Quantity) -> str:
+    return f"{q.noun[0]} counts plus one"
 
 
 def _same(q: Quantity) -> str:
@@ -153,14 +160,14 @@ def _size(q: Quantity, form: str, side: str, v: float) -> str:
         if abs(v) >= 1:
             return f"{_sides(v)[1]} has no {q.noun[1]}"
         ratio = (1 + abs(v)) / (1 - abs(v))
-        approx = False
+        plus_one = False
     else:  # log1p differences: the ratio of (count + 1)
-        ratio, approx = math.exp(abs(v)), True
+        ratio, plus_one = math.exp(abs(v)), True
     if round(100 * (ratio - 1)) == 0:
         return _same(q)
     if form.endswith("_abs"):
-        return _ratio(q, "one", "the other", ratio, approx)
-    return _ratio(q, *_sides(v), ratio, approx)
+        return _ratio(q, "one", "the other", ratio, plus_one)
+    return _ratio(q, *_sides(v), ratio, plus_one)
 
 
 def _count(q: Quantity, form: str, side: str, v: float) -> str:
@@ -228,12 +235,14 @@ def _mean(q: Quantity, form: str, side: str, v: float) -> str:
 
 
 def _vs_prompt(q: Quantity, form: str, side: str, v: float) -> str:
-    ratio = math.exp(v)  # (chars + 1) / (prompt chars + 1)
+    ratio = math.exp(v)  # (chars + 1) / (prompt chars + 1): said as such, as the log forms are (_ratio)
     if ratio >= 10:
-        return f"{side} is about {ratio:.0f} times as long as the prompt"
+        return f"{side} is {ratio:.0f} times as long as the prompt ({_plus_one(q)})"
+    if round(100 * abs(ratio - 1)) == 0:
+        return f"{side} is as long as the prompt"
     if ratio >= 1:
-        return f"{side} is about {100 * (ratio - 1):.0f} % longer than the prompt"
-    return f"{side} is about {100 * (1 - ratio):.0f} % shorter than the prompt"
+        return f"{side} is {100 * (ratio - 1):.0f} % longer than the prompt ({_plus_one(q)})"
+    return f"{side} is {100 * (1 - ratio):.0f} % shorter than the prompt ({_plus_one(q)})"
 
 
 _SENTENCES: dict[str, Callable[[Quantity, str, str, float], str]] = {

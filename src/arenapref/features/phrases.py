@@ -9,7 +9,8 @@ FeatureTable.compare). `kind` says how a value becomes words:
 - flag: 0 or 1: "A looks cut off (ends without closing punctuation); B does not";
 - share: a fraction in [0, 1]: "A has 12 percentage points more digits than B";
 - mean: an average, in `short` units: "A's words are 0.8 characters longer on average than B's";
-- vs_prompt: a log ratio to the prompt's length: "A is 12 times as long as the prompt".
+- vs_prompt: a log ratio to the prompt's length, of the counts plus one: "A is 12 times as long as the prompt
+  (character counts plus one)".
 Symmetric features (one value per battle, not per side) are written out whole in SYMMETRIC.
 """
 
@@ -128,7 +129,7 @@ QUANTITIES: dict[str, Quantity] = {
         "{S}'s lines average {x} words",
         "{S}'s lines have {x} more words on average than {O}'s",
     ),
-    "chars_vs_prompt": Quantity("length relative to the prompt", "vs_prompt"),
+    "chars_vs_prompt": Quantity("length relative to the prompt", "vs_prompt", ("character", "characters")),
 }
 
 #: Features with one value per battle: label and sentence template ({n} a count, {s} its plural ending, {pct} a

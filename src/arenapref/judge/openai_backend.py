@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from arenapref.data.errors import one_line as single_line
 from arenapref.judge.cache import Completion
 from arenapref.judge.defaults import MAX_RESPONSE_BYTES
 from arenapref.judge.prompts import Messages
@@ -177,9 +178,8 @@ class OpenAIBackend:
 
 
 def one_line(text: str, limit: int = ERROR_CHARS) -> str:
-    """`text` with its whitespace runs (newlines too) collapsed to one space, cut to `limit` characters."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    """`text` as one line (data.errors.one_line: escape sequences removed, whitespace collapsed), cut to `limit`."""
+    return single_line(text, limit)
 
 
 def retry_after(value: str | None) -> float | None:

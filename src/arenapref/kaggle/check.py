@@ -22,6 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from arenapref.data.errors import DataError, one_line
+from arenapref.data.io import read_battles
 from arenapref.kaggle.errors import KitError
 from arenapref.kaggle.manifest import verify_kit
 from arenapref.kaggle.offline import PROBE_MARK
@@ -75,6 +79,20 @@ def download_image_wheels(manifest: dict[str, Any], folder: Path) -> Path:
     return folder
 
 
+def check_test_file(test: Path) -> None:
+    """KitError unless the notebook can read `test` as it will on Kaggle: a CSV with an id column whose battles
+    arenapref's reader reads in Kaggle's format (before any venv or notebook work, so a bad file fails at once)."""
+    if not test.is_file():
+        raise KitError(f"{test}: no such test file" if not test.exists() else f"{test}: not a regular file")
+    try:
+        read_battles(test, "kaggle")
+        pd.read_csv(test, usecols=["id"], dtype=str, nrows=1)
+    except DataError as exc:
+        raise KitError(f"test file {exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError is a ValueError
+        raise KitError(f"{test}: not a Kaggle test CSV with an id column ({exc})") from None
+
+
 def offline_prefix() -> list[str]:
     """The command prefix that runs a program in a new network namespace (as root, else as a mapped root user)."""
     if shutil.which("unshare") is None:
@@ -115,6 +133,10 @@ def check_kit(
 ) -> CheckResult:
     """Install and run the kit offline in a fresh venv under `work` (a temporary folder when None); validate."""
     kit, test = kit.resolve(), test.resolve()
+    progress("reading the test file")
+    check_test_file(test)
+    if work is not None and work.exists() and not work.is_dir():
+        raise KitError(f"{work}: is a file; --work takes a folder")
     progress("checking the manifest's hashes")
     manifest = verify_kit(kit)
     python = manifest["target"]["python"]
@@ -126,8 +148,6 @@ def check_kit(
             f"{kit}: leaves {', '.join(left_out)} to Kaggle's image; pass --image-wheels DIR holding their wheels "
             f"(e.g. pip download --no-deps -d DIR {' '.join(left_out)})"
         )
-    if not test.is_file():
-        raise KitError(f"{test}: no such test file")
     kernel_wheels = ensure_kernel_wheels(kernel_wheels or default_kernel_wheels())
     offline = offline_prefix()
     with tempfile.TemporaryDirectory(prefix="arenapref-check-") as tmp:
@@ -197,7 +217,7 @@ def _step(
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     seconds[name] = round(time.perf_counter() - started, 2)
     if done.returncode:
-        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        lines = [line for line in map(one_line, done.stderr.splitlines()) if line]
         raise KitError(f"check step {name!r} failed: {' | '.join(lines[-3:]) or f'exit status {done.returncode}'}")
     return done.stdout
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from arenapref.kaggle.errors import KitError
 from arenapref.weights.hashes import file_sha256
@@ -12,6 +14,41 @@ from arenapref.weights.hashes import file_sha256
 MANIFEST_FILE = "MANIFEST.json"
 KIT_KIND = "arenapref-kaggle-kit"
 KIT_FORMAT = 1
+
+
+class _FileEntry(BaseModel):
+    path: str = Field(min_length=1)
+    bytes: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+    @field_validator("path")
+    @classmethod
+    def _inside_kit(cls, value: str) -> str:
+        pure = PurePosixPath(value)
+        if pure.is_absolute() or ".." in pure.parts or "\\" in value:
+            raise ValueError(f"{value!r} leaves the kit")
+        return value
+
+
+class _Package(BaseModel):
+    name: str
+    version: str
+
+
+class _Target(BaseModel):
+    python: str
+    platforms: list[str] = Field(default_factory=list)
+
+
+class _KitManifest(BaseModel):
+    """The fields of MANIFEST.json that the check reads (the others are the pack's notes)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    install: str
+    target: _Target
+    files: list[_FileEntry]
+    left_out: list[_Package] = Field(default_factory=list)
 
 
 def file_records(kit: Path, folder: str) -> list[dict[str, Any]]:
@@ -30,6 +67,7 @@ def write_manifest(kit: Path, manifest: dict[str, Any]) -> Path:
 
 
 def read_manifest(kit: Path) -> dict[str, Any]:
+    """MANIFEST.json, its kind and the fields the check reads validated; KitError naming the field otherwise."""
     path = kit / MANIFEST_FILE
     if not path.is_file():
         raise KitError(f"{kit}: not an arenapref kit ({MANIFEST_FILE} missing)")
@@ -37,8 +75,16 @@ def read_manifest(kit: Path) -> dict[str, Any]:
         manifest: dict[str, Any] = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise KitError(f"{path}: unreadable ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise KitError(f"{path}: not an arenapref kit manifest (a JSON {type(manifest).__name__}, not an object)")
     if manifest.get("kind") != KIT_KIND:
         raise KitError(f"{path}: not an arenapref kit manifest (kind {manifest.get('kind')!r})")
+    try:
+        _KitManifest.model_validate(manifest)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise KitError(f"{path}: field {where}: {first['msg']}") from None
     return manifest
 
 

@@ -42,22 +42,28 @@ def recorded_hashes(meta: Any) -> Iterator[tuple[str, str]]:
             yield from recorded_hashes(value)
 
 
+def _check_recorded(model_dir: Path, file: str, digest: str) -> None:
+    """KitError when a recorded file leaves the folder, is missing or changed."""
+    path = model_dir / file
+    if Path(file).is_absolute() or ".." in Path(file).parts:
+        raise KitError(f"{model_dir}: model.json records {file}, outside the model folder")
+    if not path.is_file():
+        raise KitError(f"{model_dir}: model.json records {file}, which is missing")
+    if file_sha256(path) != digest:
+        raise KitError(f"{path}: contents changed since the model was saved (SHA-256 mismatch)")
+
+
 def copy_model(model_dir: Path, dest: Path) -> tuple[dict[str, Any], int, list[dict[str, Any]]]:
     """Check the recorded hashes (of the model and of each nested member), copy the directory to dest with what
     it references outside itself (models.portable: a LoRA adapter's base checkpoint) and check the copy.
     Returns (model.json, records checked, what was carried)."""
     meta = read_meta(model_dir)  # ModelDirError when it is not a model directory
-    records = {
-        (directory / file).relative_to(model_dir).as_posix(): digest
-        for directory in model_dirs(model_dir)
-        for file, digest in recorded_hashes(read_meta(directory))
-    }
-    for file, digest in records.items():
-        path = model_dir / file
-        if not path.is_file():
-            raise KitError(f"{model_dir}: model.json records {file}, which is missing")
-        if file_sha256(path) != digest:
-            raise KitError(f"{path}: contents changed since the model was saved (SHA-256 mismatch)")
+    records: dict[str, str] = {}
+    for directory in model_dirs(model_dir):  # parents first: a member's model.json is checked before it is read
+        for file, digest in recorded_hashes(read_meta(directory)):
+            name = (directory / file).relative_to(model_dir).as_posix()
+            _check_recorded(model_dir, name, digest)
+            records[name] = digest
     found = externals(model_dir)  # refuse before copying anything when a reference cannot travel
     shutil.copytree(model_dir, dest, ignore=shutil.ignore_patterns("__pycache__"))
     carried = carry(found, dest)

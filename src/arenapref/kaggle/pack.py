@@ -42,14 +42,27 @@ def pack(
     progress: Callable[[str], None] = lambda message: None,
 ) -> PackResult:
     """Build the kit for `model_dir` in the (new or empty) folder `kit`."""
-    if kit.exists() and any(kit.iterdir()):
-        raise KitError(f"{kit}: exists and is not empty; choose a new folder")
-    kit.mkdir(parents=True, exist_ok=True)
+    check_kit_folder(model_dir, kit)
+    try:
+        kit.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise KitError(f"{kit}: cannot create the kit folder ({exc.strerror or exc})") from None
     try:
         return _pack(model_dir, kit, target, left_out or set(), own_wheel, pin_local, extra, progress)
     except BaseException:
         shutil.rmtree(kit, ignore_errors=True)  # no half-built kit left behind
         raise
+
+
+def check_kit_folder(model_dir: Path, kit: Path) -> None:
+    """KitError unless `kit` can be a new kit folder: absent or an empty folder, apart from the model directory."""
+    if kit.exists() and not kit.is_dir():
+        raise KitError(f"{kit}: is a file; choose a new folder for the kit")
+    if kit.is_dir() and any(kit.iterdir()):
+        raise KitError(f"{kit}: exists and is not empty; choose a new folder")
+    model, target = model_dir.resolve(), kit.resolve()
+    if target.is_relative_to(model) or model.is_relative_to(target):
+        raise KitError(f"{kit}: lies inside the model directory {model_dir} (or holds it); choose another folder")
 
 
 def _pack(

@@ -14,8 +14,8 @@ import pandas as pd
 from arenapref import __version__
 from arenapref.data.swap import swap, swap_proba
 from arenapref.models.errors import ModelDirError as ModelDirError  # re-exported: its old home
-
-META_FILE = "model.json"
+from arenapref.models.model_dir import FILES_KEY, record_files
+from arenapref.models.model_dir import META_FILE as META_FILE  # re-exported: its old home
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ class PreferenceModel(ABC):
     name: ClassVar[str]
     #: predict_proba already averages both orders of a battle (swap TTA would add nothing but time).
     position_symmetric: ClassVar[bool] = False
+    #: Its fold models can be averaged into one (pipeline.fold_average: the fine-tuned models' weights).
+    fold_averaging: ClassVar[bool] = False
 
     @abstractmethod
     def fit(self, battles: pd.DataFrame) -> PreferenceModel: ...
@@ -62,10 +64,13 @@ class PreferenceModel(ABC):
         """Write large artefacts (e.g. a booster's text model) into the model directory."""
 
     def save(self, directory: str | Path, extra: dict[str, Any] | None = None) -> Path:
+        """Write the artefacts, then model.json with the state and the SHA-256 of every file the folder holds
+        (checked on load: registry.load)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self.save_artifacts(directory)
         meta = {"model": self.name, "arenapref_version": __version__, "state": self.get_state(), **(extra or {})}
+        meta[FILES_KEY] = record_files(directory)
         (directory / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True))
         return directory
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from arenapref.models.base import ModelDirError, PreferenceModel, read_meta
-from arenapref.models.manifest import Manifest, check
+from arenapref.models.base import ModelDirError, PreferenceModel
+from arenapref.models.manifest import checked_manifest
 
 Factory = Callable[[], PreferenceModel]
 
@@ -73,9 +73,10 @@ def accepts_options(model: PreferenceModel) -> bool:
 
 def load(directory: str | Path, options: dict[str, Any] | None = None) -> PreferenceModel:
     """Load any saved model directory: model.json checked against its schema (here the envelope, in each class's
-    from_state its state); any failure to load becomes a ModelDirError, so predict and serve refuse alike.
-    `options` (name -> value) apply before the weights load (a fine-tuned model's quantization, device_map, ...)."""
-    meta = check(Manifest, read_meta(directory), directory)
+    from_state its state) and every recorded file against its SHA-256 before anything is read; any failure to
+    load becomes a ModelDirError, so predict and serve refuse alike. `options` (name -> value) apply before the
+    weights load (a fine-tuned model's quantization, device_map, ...)."""
+    meta = checked_manifest(directory)
     cls = model_class(meta.model)
     if cls is None:
         raise ModelDirError(f"{directory}: unknown model type {meta.model!r}")

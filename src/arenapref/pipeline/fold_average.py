@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from arenapref.models.base import META_FILE, ModelDirError
+from arenapref.models.manifest import checked_manifest
+from arenapref.models.model_dir import FILES_KEY, record_files
 from arenapref.weights.hashes import checkpoint_hash
 
 Method = Literal["adapters", "deltas"]
@@ -78,11 +81,13 @@ class AverageReport:
 
 
 def read_fold(directory: str | Path) -> Fold:
-    """The fold's layout; ModelDirError when it is neither a fine-tuned model directory nor a peft adapter."""
+    """The fold's layout, its recorded files checked; ModelDirError when it is neither a fine-tuned model directory
+    nor a peft adapter, or a recorded file is missing or changed."""
     directory = Path(directory)
     if (directory / META_FILE).is_file():
-        meta = json.loads((directory / META_FILE).read_text())
-        kind = meta.get("state", {}).get("weights", {}).get("weights")
+        meta = checked_manifest(directory).model_dump()
+        weights = meta["state"].get("weights")
+        kind = weights.get("weights") if isinstance(weights, dict) else None
         if kind not in ("adapter", "full"):
             raise ModelDirError(f"{directory}: holds no fine-tuned weights to average (weights: {kind})")
         full = kind == "full"
@@ -126,15 +131,30 @@ def average_folds(
     """Average the fold adapters of `directories` into `out` (a directory of the same kind, or for "deltas" full
     weights: a model directory with backbone/, or for peft folders a checkpoint folder). `base`: the base
     checkpoint folder for "deltas" on peft folders (model directories record theirs)."""
-    from safetensors.torch import save_file
-
     if len(directories) < 2:
         raise ValueError("averaging needs at least two fold directories")
     folds = [read_fold(d) for d in directories]
     _check_compatible(folds)
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out}: is a file, not a folder")
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out}: exists and is not empty")
+    work = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")  # written whole, then renamed into place
+    try:
+        report = _write_average(folds, work, method, base)
+        if out.exists():
+            out.rmdir()
+        work.rename(out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return report
+
+
+def _write_average(folds: list[Fold], out: Path, method: Method, base: str | Path | None) -> AverageReport:
+    """The averaged model written into the new folder `out` (average_folds)."""
+    from safetensors.torch import save_file
+
     adapter = mean_tensors([f.weights_file for f in folds])
     head = mean_tensors([f.head for f in folds if f.head is not None]) if folds[0].head else None
     values = sum(v.numel() for v in adapter.values()) + sum(v.numel() for v in (head or {}).values())
@@ -274,4 +294,5 @@ def _write_meta(meta: dict[str, Any], out: Path, report: AverageReport, method: 
     if method == "deltas" and meta["state"]["weights"]["weights"] == "adapter":
         meta["state"]["weights"] = {"weights": "full", "base": meta["state"]["weights"]["base"]}
     meta["averaged_from"] = {"method": method, "folds": report.folds}
+    meta[FILES_KEY] = record_files(out)
     (out / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True))

@@ -120,8 +120,13 @@ def command_line_recipe(
 def read_recipe_data(path: Path) -> Any:
     """The parsed YAML or JSON of a recipe file (not validated); DataError when absent or unparsable."""
     if not path.is_file():
-        raise DataError(str(path), "no such recipe file")
-    text = path.read_text(encoding="utf-8")
+        raise DataError(str(path), "no such recipe file" if not path.exists() else "not a regular file")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise DataError(str(path), f"unreadable recipe ({exc.strerror or exc})") from None
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
             import yaml

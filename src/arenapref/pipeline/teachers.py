@@ -16,6 +16,7 @@ import pandas as pd
 from arenapref.data.errors import DataError
 from arenapref.data.schema import LABEL_NAMES
 from arenapref.models.base import META_FILE, mirror_average
+from arenapref.models.errors import ModelDirError
 from arenapref.pipeline.distributed import predict_sharded
 
 PROBA_TOLERANCE = 1e-3  # a predictions row must sum to 1 within this
@@ -23,6 +24,26 @@ PROBA_TOLERANCE = 1e-3  # a predictions row must sum to 1 within this
 
 def is_model_dir(path: str | Path) -> bool:
     return (Path(path) / META_FILE).is_file()
+
+
+def check_teacher(
+    source: str | Path, battles: pd.DataFrame, where: str | None = None, field: str | None = None
+) -> None:
+    """What can be checked of a teacher without predicting: a model directory's model.json and recorded files
+    (ModelDirError), or a predictions file holding every battle's id (DataError). A path that is neither is a
+    DataError naming `where` and `field` (a recipe's) when given, else the path."""
+    from arenapref.models.manifest import checked_manifest
+    from arenapref.models.registry import model_class
+
+    path = Path(source)
+    if not path.exists() and where is not None:
+        raise DataError(where, f"{path}: no such model directory or predictions file", field=field)
+    if path.is_dir():
+        meta = checked_manifest(path)
+        if model_class(meta.model) is None:
+            raise ModelDirError(f"{path}: unknown model type {meta.model!r}")
+    else:
+        read_predictions(path, battles["id"])
 
 
 def teacher_proba(source: str | Path, battles: pd.DataFrame) -> np.ndarray:
@@ -41,8 +62,10 @@ def read_predictions(path: str | Path, ids: pd.Series) -> np.ndarray:
     """A Kaggle submission CSV's probabilities for `ids`, in their order. DataError (file, row, field) for missing
     columns, non-numbers, rows that are no distribution, conflicting duplicate ids, and ids absent from the file."""
     path = Path(path)
+    if not path.exists():
+        raise DataError(str(path), "no such model directory or predictions file")
     if not path.is_file():
-        raise DataError(str(path), "no such predictions file" if not path.exists() else "not a regular file")
+        raise DataError(str(path), "not a model directory or a regular predictions file")
     try:
         frame = pd.read_csv(path, dtype={"id": str})
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:

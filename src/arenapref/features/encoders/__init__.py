@@ -52,17 +52,21 @@ def get_encoder(spec: str) -> Encoder:
 
 def encode_cached(encoder: Encoder, texts: list[str], cache: EmbeddingCache | None = None) -> np.ndarray:
     """(len(texts), dim) float32 vectors through the cache: cached texts are read, the others (each distinct text
-    once) encoded and stored. Every vector is rounded to float16, the cache's precision, whether it was just
-    encoded or read, so a cold and a cached run give identical results."""
+    once) encoded and stored; cached vectors of another width than the encoder's are not used. Every vector is
+    rounded to float16, the cache's precision, whether it was just encoded or read, so a cold and a cached run
+    give identical results."""
     if not texts:
         return np.zeros((0, encoder.dim), dtype=np.float32)
     cache = cache if cache is not None else EmbeddingCache()
     distinct = list(dict.fromkeys(texts))
     keys = text_keys(distinct)
-    vectors, found = cache.lookup(encoder.identity, keys)
+    vectors, found = cache.lookup(encoder.identity, keys, encoder.known_dim)
     missing = np.flatnonzero(~found)
     if len(missing):
         fresh = encoder.encode([distinct[i] for i in missing]).astype(np.float16)
+        if vectors is not None and vectors.shape[1] != fresh.shape[1]:  # cached at another width: encode them all
+            vectors, missing = None, np.arange(len(distinct))
+            fresh = encoder.encode(distinct).astype(np.float16)
         cache.store(encoder.identity, [keys[i] for i in missing], fresh)
         if vectors is None:
             vectors = np.zeros((len(distinct), fresh.shape[1]), dtype=np.float16)

@@ -40,6 +40,12 @@ class Encoder(ABC):
         """Length of one vector."""
 
     @property
+    def known_dim(self) -> int | None:
+        """The vector length when it is known without loading the weights (the embedding cache checks cached
+        vectors against it); None when only `dim`, which may load them, can tell."""
+        return self.dim if self.loaded else None
+
+    @property
     @abstractmethod
     def loaded(self) -> bool:
         """Whether the weights are in memory (a fully cached run never loads them)."""

@@ -20,6 +20,7 @@ slower without those units).
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -88,6 +89,10 @@ class SentenceEncoder(Encoder):
         model = self.load()
         method = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(method())
+
+    @property
+    def known_dim(self) -> int | None:
+        return self.dim if self.loaded else pooled_dim(self.path)
 
     @property
     def loaded(self) -> bool:
@@ -188,3 +193,19 @@ def wrapping_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
         if full[start : start + len(bare)] == bare:
             return list(full[:start]), list(full[start + len(bare) :])
     raise ValueError("the tokenizer's special tokens could not be located around a text")
+
+
+def pooled_dim(folder: Path) -> int | None:
+    """A sentence-transformers folder's vector length from its configs (the word embedding width times the pooling
+    modes), when no module but Transformer, Pooling and Normalize changes it; None when only loading can tell."""
+    try:
+        modules = json.loads((folder / "modules.json").read_text())
+        kinds = [str(m["type"]).rpartition(".")[2] for m in modules]
+        if "Pooling" not in kinds or not set(kinds) <= {"Transformer", "Pooling", "Normalize"}:
+            return None
+        pooling = next(m for m, kind in zip(modules, kinds, strict=True) if kind == "Pooling")
+        config = json.loads((folder / pooling["path"] / "config.json").read_text())
+        modes = sum(bool(value) for key, value in config.items() if key.startswith("pooling_mode_"))
+        return int(config["word_embedding_dimension"]) * modes or None
+    except (OSError, ValueError, KeyError, TypeError, StopIteration):
+        return None

@@ -57,6 +57,10 @@ class WordLlamaEncoder(Encoder):
         return DIM
 
     @property
+    def known_dim(self) -> int | None:
+        return DIM
+
+    @property
     def loaded(self) -> bool:
         return self._model is not None
 

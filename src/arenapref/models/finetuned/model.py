@@ -35,6 +35,7 @@ class FineTunedModel(PreferenceModel):
 
     name: ClassVar[str] = "fine-tuned"
     position_symmetric = True  # predict_pairs averages both orders
+    fold_averaging = True  # adapters, heads or full weights: pipeline.fold_average
     kind: ClassVar[str] = "cross-encoder"
 
     def __init__(self, config: FineTuneConfig | None = None) -> None:
