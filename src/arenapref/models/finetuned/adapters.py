@@ -87,7 +87,9 @@ def _base_with_adapter(directory: Path, state: dict[str, Any], config: BackboneC
 
     base = base_checkpoint(directory, state)  # the copy carried in the directory (a Kaggle kit) first
     if not (base / "config.json").is_file():
-        raise ModelDirError(f"{directory}: base checkpoint {base} not found (the adapter needs it)")
+        raise ModelDirError(
+            f"{directory}: base checkpoint {base} not found (the adapter needs it: attach it at that path)"
+        )
     if checkpoint_hash(base) != state["base_sha256"]:
         raise ModelDirError(f"{directory}: base checkpoint {base} changed since training (SHA-256 mismatch)")
     if not (directory / ADAPTER_DIR / "adapter_config.json").is_file():
