@@ -49,6 +49,7 @@ bench: venv
 	$(BIN)/python bench/embed_speed.py --data $(DATA) --out $(OUT)/embed_speed --cv --kaggle
 	$(BIN)/python bench/tie_mixing.py --data $(DATA) --out $(OUT)/tie_mixing
 	$(BIN)/python bench/serve_load.py --data $(DATA) --out $(OUT)/serve
+	$(BIN)/python bench/best_of_n.py --data $(DATA) --out $(OUT)/best_of_n
 	$(BIN)/python bench/leaderboard_speed.py --data $(DATA) --out $(OUT)/leaderboard
 	$(BIN)/python bench/report_screenshot.py --data $(DATA) --out $(OUT)/report
 	$(BIN)/python bench/cli_help.py --out $(OUT)/cli_help

@@ -139,11 +139,11 @@ def _grouped_battles(path: Path) -> RankInput:
     note = f"{len(battles):,} battles ({report.format}) grouped into {len(prompts):,} prompts"
     ids = [f"prompt-{k + 1}" for k in range(len(prompts))]
     # Battle turns go to reward/ as messages, so that multi-turn prompts keep their shared earlier answers.
-    dialogues = [_dialogue(p, c) for p, c in zip(prompts, candidates, strict=True)]
+    dialogues = [battle_dialogue(p, c) for p, c in zip(prompts, candidates, strict=True)]
     return RankInput(ids, [d[0] for d in dialogues], [d[1] for d in dialogues], [None] * len(ids), extra, note)
 
 
-def _dialogue(prompt: Turns, candidates: list[Turns]) -> tuple[list[dict[str, Any]], list[str]]:
+def battle_dialogue(prompt: Turns, candidates: list[Turns]) -> tuple[list[dict[str, Any]], list[str]]:
     """A battle prompt (user turns) and its candidates' turns as a message list and final answers. The earlier
     answers are taken from the first candidate: battles whose sides differ before the last turn (Arena's
     multi-turn conversations) are ranked on their last answers."""
