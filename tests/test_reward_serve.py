@@ -178,3 +178,12 @@ def test_a_failing_model_is_a_plain_500_on_both_endpoints() -> None:
             "detail": "internal error: the model could not score this request"
         }
     assert fine.status_code == 200 and fine.json()["rewards"][0] > 0.5  # longer than the baseline
+
+
+def test_the_schemas_roles_are_the_ones_reward_reads() -> None:
+    from typing import get_args
+
+    from arenapref.reward.inputs import ROLES
+    from arenapref.serve.reward_schemas import Role
+
+    assert sorted(get_args(Role)) == sorted(ROLES)

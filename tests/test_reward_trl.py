@@ -3,6 +3,7 @@ the reward): the rewards reach TRL's logs and the policy's weights change. And t
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,7 @@ def test_reward_function_takes_both_data_formats_and_trls_own_keywords() -> None
     )
     assert text == chat and all(isinstance(r, float) and 0 <= r <= 1 for r in text)
     assert reward.__name__ == "arenapref"
+    assert pickle.loads(pickle.dumps(reward))(prompts=["Say hi."], completions=["Hi!"]) == text[1:]  # for workers
 
 
 def test_reward_function_reads_the_reference_column() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -48,8 +49,8 @@ def checked(proba: np.ndarray, n: int) -> np.ndarray:
 
 
 def model_scorer(model: PreferenceModel) -> Scorer:
-    """The default scorer: the model itself, in the caller's thread."""
-    return lambda pairs: compare_pairs(model, pairs)
+    """The default scorer: the model itself, in the caller's thread (a partial, so a RewardModel pickles)."""
+    return functools.partial(compare_pairs, model)
 
 
 def expected_score(proba: np.ndarray) -> np.ndarray:
