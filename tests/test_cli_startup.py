@@ -56,7 +56,14 @@ def test_root_help_loads_no_heavy_library() -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [["explain", "--help"], ["serve", "--help"], ["data", "inspect", "--help"], ["--version", "-v"]]
+    "args",
+    [
+        ["explain", "--help"],
+        ["serve", "--help"],
+        ["rank", "--help"],
+        ["data", "inspect", "--help"],
+        ["--version", "-v"],
+    ],
 )
 def test_subcommand_help_and_version_load_no_heavy_library_but_typers_own(args: list[str]) -> None:
     code = f"from arenapref.cli import app; app({args!r}, standalone_mode=False)"

@@ -42,3 +42,18 @@ def test_an_upward_import_and_a_cycle_break_the_contracts(tmp_path: Path) -> Non
     assert "models import nothing above them BROKEN" in result.stdout
     assert "No import cycle between sibling modules or packages, at any depth BROKEN" in result.stdout
     assert "arenapref.models.base -> arenapref.evaluation.metrics" in result.stdout
+
+
+def test_the_core_importing_reward_and_arenapref_importing_a_stack_break_the_contracts(tmp_path: Path) -> None:
+    copy = tmp_path / "src" / "arenapref"
+    shutil.copytree(ROOT / "src" / "arenapref", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    with (copy / "evaluation" / "metrics.py").open("a") as handle:  # the core reaching up to reward/
+        handle.write("\nimport arenapref.reward.rank  # noqa\n")
+    with (copy / "integrations" / "verl.py").open("a") as handle:  # an adapter importing its host (not installed)
+        handle.write("\nimport verl  # noqa\n")
+    result = lint_imports(tmp_path / "src")
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "The core imports neither reward nor integrations BROKEN" in result.stdout
+    assert "arenapref.evaluation.metrics -> arenapref.reward.rank" in result.stdout
+    assert "No arenapref module imports an RLHF stack (trl, verl, openrlhf) BROKEN" in result.stdout
+    assert "arenapref.integrations.verl -> verl" in result.stdout

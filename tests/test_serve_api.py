@@ -62,7 +62,7 @@ def test_model_metadata_from_directory(prior_dir: Path) -> None:
     assert info["name"] == "prior" and info["directory"] == prior_dir.name
     assert info["explains"] is False
     assert info["metadata"]["model"] == "prior" and "state" not in info["metadata"]
-    assert info["limits"] == {"max_body_bytes": 20_000, "max_batch": 4, "max_chars": 1_000}
+    assert info["limits"] == {"max_body_bytes": 20_000, "max_batch": 4, "max_chars": 1_000, "max_candidates": 32}
 
 
 def test_predict_returns_probabilities_winner_and_reasons(client: TestClient, model: LengthModel) -> None:

@@ -20,6 +20,7 @@ from arenapref.cli import (
     model_cmd,
     pipeline_cmd,
     report_cmd,
+    reward_cmd,
     serve_cmd,
 )
 from arenapref.cli.version_cmd import register as register_version
@@ -33,7 +34,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (data_cmd, bench_cmd, model_cmd, report_cmd, serve_cmd, judge_cmd, kaggle_cmd, cache_cmd, pipeline_cmd):
+for module in (
+    data_cmd,
+    bench_cmd,
+    model_cmd,
+    reward_cmd,
+    report_cmd,
+    serve_cmd,
+    judge_cmd,
+    kaggle_cmd,
+    cache_cmd,
+    pipeline_cmd,
+):
     module.register(app)
 
 err = Console(stderr=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from arenapref.reward.limits import DEFAULT_BASELINE, MAX_CANDIDATES
 from arenapref.serve.defaults import MAX_BATCH, MAX_BODY_BYTES, MAX_CHARS
 
 err = Console(stderr=True)
@@ -19,20 +20,30 @@ def serve(
     port: int = typer.Option(8000, min=0, max=65535, help="Port (0 = any free port, shown at start-up)."),
     workers: int = typer.Option(1, min=1, help="Worker processes; each loads the model once."),
     max_body_bytes: int = typer.Option(MAX_BODY_BYTES, min=1, help="Largest request body (else 413)."),
-    max_batch: int = typer.Option(MAX_BATCH, min=1, help="Most battles per batch call."),
+    max_batch: int = typer.Option(MAX_BATCH, min=1, help="Most battles per batch call (and queries per /get_reward)."),
     max_chars: int = typer.Option(MAX_CHARS, min=1, help="Most characters per text."),
+    max_candidates: int = typer.Option(MAX_CANDIDATES, min=1, help="Most candidates per /v1/rank call."),
+    baseline: str = typer.Option(
+        DEFAULT_BASELINE, help="The answer /get_reward compares with when a query has no label."
+    ),
     cors_origin: list[str] = typer.Option([], help="Allow this origin by CORS (repeatable); CORS is off without."),
     log_level: str = typer.Option("info", help="uvicorn log level."),
     access_log: bool = typer.Option(True, help="Log every request (uvicorn's access log)."),
 ) -> None:
-    """Serve a model: POST /v1/predict and /v1/predict/batch, GET /v1/model, /healthz, /docs, and a web page at /."""
+    """Serve a model: POST /v1/predict and /v1/predict/batch, POST /v1/rank (best-of-n), POST /get_reward
+    (OpenRLHF's remote reward), GET /v1/model, /healthz, /docs, and a web page at /."""
     import uvicorn
 
     from arenapref.serve.app import ENV_MODEL, create_app, load_model
     from arenapref.serve.settings import ENV_SETTINGS, ServeSettings
 
     settings = ServeSettings(
-        max_body_bytes=max_body_bytes, max_batch=max_batch, max_chars=max_chars, cors_origins=tuple(cors_origin)
+        max_body_bytes=max_body_bytes,
+        max_batch=max_batch,
+        max_chars=max_chars,
+        max_candidates=max_candidates,
+        baseline=baseline,
+        cors_origins=tuple(cors_origin),
     )
     if workers == 1:
         app = create_app(model_dir, settings)  # the model loads here, once; a bad directory stops us here

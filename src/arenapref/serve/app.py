@@ -24,17 +24,15 @@ from arenapref.data.report import ReadReport
 from arenapref.models import registry
 from arenapref.models.base import PreferenceModel, read_meta
 from arenapref.serve.body_limit import BodyLimitMiddleware
-from arenapref.serve.errors import install_error_handlers
+from arenapref.serve.errors import ERRORS, install_error_handlers
+from arenapref.serve.reward_routes import add_reward_routes
+from arenapref.serve.reward_service import RewardService
 from arenapref.serve.schemas import BatchIn, BatchOut, BattleIn, ErrorOut, Health, Limits, ModelInfo, Prediction
 from arenapref.serve.service import InputLimitError, PredictionService
 from arenapref.serve.settings import ENV_SETTINGS, ServeSettings
 
 STATIC = Path(__file__).parent / "static"
 ENV_MODEL = "ARENAPREF_SERVE_MODEL"  # model directory, read by worker processes
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut, "description": text}
-    for code, text in ((413, "Body too large"), (422, "Malformed or over-limit input"), (500, "Internal error"))
-}
 FILE = {"type": "string", "format": "binary", "description": "The file's bytes, as saved (any readable format)."}
 FILE_ERRORS = {
     **ERRORS,
@@ -69,13 +67,17 @@ def create_app(model: str | Path | PreferenceModel, settings: ServeSettings | No
         directory = Path(model).name  # the folder's name: the server's paths stay private
         model, meta = load_model(model)
     service = PredictionService(model, settings)
+    rewards = RewardService(service)
     info = ModelInfo(
         name=model.name,
         explains=service.explains,
         directory=directory,
         metadata=meta,
         limits=Limits(
-            max_body_bytes=settings.max_body_bytes, max_batch=settings.max_batch, max_chars=settings.max_chars
+            max_body_bytes=settings.max_body_bytes,
+            max_batch=settings.max_batch,
+            max_chars=settings.max_chars,
+            max_candidates=settings.max_candidates,
         ),
     )
 
@@ -83,6 +85,7 @@ def create_app(model: str | Path | PreferenceModel, settings: ServeSettings | No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         service.close()
+        rewards.close()
 
     app = FastAPIOffline(
         lifespan=lifespan,
@@ -147,6 +150,7 @@ def create_app(model: str | Path | PreferenceModel, settings: ServeSettings | No
         headers = {"X-Rows-Read": str(report.rows_read), "X-Rows-Kept": str(report.rows_kept)}
         return PlainTextResponse(text, media_type="text/csv", headers=headers)
 
+    add_reward_routes(app, rewards)
     return app
 
 
@@ -180,12 +184,25 @@ def document_limits(app: FastAPI, settings: ServeSettings) -> None:
             schema = generate()
             components = schema["components"]["schemas"]
             components["BatchIn"]["properties"]["battles"]["maxItems"] = settings.max_batch
+            components["RankIn"]["properties"]["candidates"]["maxItems"] = settings.max_candidates
+            for field in ("query", "prompts", "labels"):
+                limit_items(components["RewardRequest"]["properties"][field], settings.max_batch)
+            chars = f" At most {settings.max_chars:,} characters per text (a message list: its texts together)."
+            components["RankIn"]["description"] += chars
+            components["RewardRequest"]["description"] += chars
             components["BattleIn"]["description"] += (
                 f" At most {settings.max_chars:,} characters per text field (all turns together)."
             )
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def limit_items(prop: dict[str, Any], n: int) -> None:
+    """maxItems on an array property, also inside an anyOf (an optional list)."""
+    for option in prop.get("anyOf", [prop]):
+        if option.get("type") == "array":
+            option["maxItems"] = n
 
 
 def app_from_environment() -> FastAPI:

@@ -17,6 +17,11 @@ from arenapref.serve.service import InputLimitError, ModelFailure
 log = logging.getLogger("arenapref.serve")
 INTERNAL = "internal error: the request could not be served"
 PARSE_FAILURE = "There was an error parsing the body"  # FastAPI's 400 detail
+#: The error statuses every POST operation documents in the OpenAPI schema, with the error body's shape.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": text}
+    for code, text in ((413, "Body too large"), (422, "Malformed or over-limit input"), (500, "Internal error"))
+}
 
 
 def field_errors(raw: list[dict[str, Any]]) -> list[ErrorField]:

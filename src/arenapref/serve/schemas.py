@@ -91,8 +91,9 @@ class BatchOut(BaseModel):
 
 class Limits(BaseModel):
     max_body_bytes: int
-    max_batch: int
+    max_batch: int = Field(description="Most battles per /v1/predict/batch call, and queries per /get_reward call.")
     max_chars: int
+    max_candidates: int = Field(description="Most candidates per /v1/rank call.")
 
 
 class ModelInfo(BaseModel):

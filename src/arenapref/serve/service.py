@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -49,12 +50,14 @@ def verdicts(proba: np.ndarray) -> np.ndarray:
 
 
 class PredictionService:
-    """Holds the model (loaded once) and scores battles under the settings' limits. Only one thread calls the
-    model: the micro-batcher, which merges the requests waiting for it into one vectorised call."""
+    """Holds the model (loaded once) and scores battles under the settings' limits. One thread at a time calls the
+    model: the micro-batcher, which merges the requests waiting for it into one vectorised call, holding
+    `model_lock` (which the reward endpoints' batcher holds too)."""
 
     def __init__(self, model: PreferenceModel, settings: ServeSettings) -> None:
         self.model = model
         self.settings = settings
+        self.model_lock = threading.Lock()
         self.explains = self._self_check()
         self._batcher: MicroBatcher[BattleIn, Prediction] = MicroBatcher(self._score, settings.max_batch)
 
@@ -101,10 +104,11 @@ class PredictionService:
         table = battle_table(battles)
         top = self.settings.reasons_top if with_reasons and self.explains else 0
         try:
-            if top:
-                proba, reasons = self.model.predict_explained(table, top)
-            else:
-                proba, reasons = self.model.predict_proba(table), None
+            with self.model_lock:
+                if top:
+                    proba, reasons = self.model.predict_explained(table, top)
+                else:
+                    proba, reasons = self.model.predict_proba(table), None
             proba = _check_proba(proba, len(table))
         except Exception as exc:
             log.exception("model %s failed on %d battles", self.model.name, len(table))
