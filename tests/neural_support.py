@@ -134,3 +134,16 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+LORA_OPTIONS = {"max_length": 32, "max_train_battles": 24, "eval_fraction": 0, "progress_bar": False, "lora_r": 2}
+
+
+def lora_model_dir(root: Path) -> tuple[Path, Path]:
+    """(model directory of a LoRA `llm` trained on 24 random battles, its tiny Llama base), both under `root`."""
+    from arenapref.models import registry
+
+    base = tiny_checkpoint(root / "base-llama")
+    model = registry.create("llm", {**LORA_OPTIONS, "backbone": str(base)}).fit(random_battles(24))
+    model.save(root / "model")
+    return root / "model", base

@@ -19,19 +19,13 @@ from arenapref.models import registry
 from arenapref.models.errors import ModelDirError
 from arenapref.models.portable import PACKED_BASE_DIR, externals
 from cli_support import run_cli
-from neural_support import one_thread, random_battles, tiny_checkpoint  # noqa: F401
-
-OPTIONS = {"max_length": 32, "max_train_battles": 24, "eval_fraction": 0, "progress_bar": False, "lora_r": 2}
+from neural_support import lora_model_dir, one_thread, random_battles, tiny_checkpoint  # noqa: F401
 
 
 @pytest.fixture(scope="module")
 def lora_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(model directory of a LoRA `llm`, its base checkpoint), both in a module folder of their own."""
-    root = tmp_path_factory.mktemp("lora")
-    base = tiny_checkpoint(root / "base-llama")
-    model = registry.create("llm", {**OPTIONS, "backbone": str(base)}).fit(random_battles(24))
-    model.save(root / "model")
-    return root / "model", base
+    return lora_model_dir(tmp_path_factory.mktemp("lora"))
 
 
 def moved_away(base: Path) -> Path:

@@ -31,12 +31,19 @@ def test_the_package_keeps_every_layer_contract() -> None:
     assert "0 broken" in result.stdout
 
 
-def test_an_upward_import_and_a_cycle_break_the_contracts(tmp_path: Path) -> None:
+def lint_a_copy_with(tmp_path: Path, imports: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """lint-imports on a copy of the package in which each module (path under arenapref/) gains an import."""
     copy = tmp_path / "src" / "arenapref"
     shutil.copytree(ROOT / "src" / "arenapref", copy, ignore=shutil.ignore_patterns("__pycache__"))
-    with (copy / "models" / "base.py").open("a") as handle:  # models -> evaluation: upward, and a cycle
-        handle.write("\nimport arenapref.evaluation.metrics  # noqa\n")
-    result = lint_imports(tmp_path / "src")
+    for module, imported in imports.items():
+        with (copy / module).open("a") as handle:
+            handle.write(f"\nimport {imported}  # noqa\n")
+    return lint_imports(tmp_path / "src")
+
+
+def test_an_upward_import_and_a_cycle_break_the_contracts(tmp_path: Path) -> None:
+    # models -> evaluation: upward, and a cycle
+    result = lint_a_copy_with(tmp_path, {"models/base.py": "arenapref.evaluation.metrics"})
     assert result.returncode == 1, result.stdout[-3000:]
     assert "Layers: each package imports only the ones below it BROKEN" in result.stdout
     assert "models import nothing above them BROKEN" in result.stdout
@@ -45,13 +52,10 @@ def test_an_upward_import_and_a_cycle_break_the_contracts(tmp_path: Path) -> Non
 
 
 def test_the_core_importing_reward_and_arenapref_importing_a_stack_break_the_contracts(tmp_path: Path) -> None:
-    copy = tmp_path / "src" / "arenapref"
-    shutil.copytree(ROOT / "src" / "arenapref", copy, ignore=shutil.ignore_patterns("__pycache__"))
-    with (copy / "evaluation" / "metrics.py").open("a") as handle:  # the core reaching up to reward/
-        handle.write("\nimport arenapref.reward.rank  # noqa\n")
-    with (copy / "integrations" / "verl.py").open("a") as handle:  # an adapter importing its host (not installed)
-        handle.write("\nimport verl  # noqa\n")
-    result = lint_imports(tmp_path / "src")
+    # the core reaching up to reward/, and an adapter importing its host (not installed)
+    result = lint_a_copy_with(
+        tmp_path, {"evaluation/metrics.py": "arenapref.reward.rank", "integrations/verl.py": "verl"}
+    )
     assert result.returncode == 1, result.stdout[-3000:]
     assert "The core imports neither reward nor integrations BROKEN" in result.stdout
     assert "arenapref.evaluation.metrics -> arenapref.reward.rank" in result.stdout
