@@ -65,13 +65,17 @@ def test_a_kit_without_its_base_checks_offline_with_the_base_attached(
 ) -> None:
     model_dir, base = lora_model
     attached = tmp_path / "kaggle-input" / "base-model"
-    code, text = run("kaggle", "pack", model_dir, "-o", tmp_path / "kit", "--from-image", "--base-at", attached)
+    options = ["--set", "predict_max_tokens=256", "--set", "predict_batch_size=4"]
+    code, text = run(
+        "kaggle", "pack", model_dir, "-o", tmp_path / "kit", "--from-image", "--base-at", attached, *options
+    )
     assert code == 0, text
     assert f"attach it at {attached}" in text
     manifest = json.loads((tmp_path / "kit" / "MANIFEST.json").read_text())
     assert manifest["model"]["carried"] == [] and manifest["model"]["base_at"][0]["at"] == str(attached)
     assert not any(r["path"].startswith(f"model/{PACKED_BASE_DIR}/") for r in manifest["files"])
     assert manifest["time_limit_hours"] == 9.0
+    assert manifest["predict_options"] == {"predict_max_tokens": "256", "predict_batch_size": "4"}
     raw = pd.read_csv(data_dir / "kaggle-sample" / "train.csv").head(20)
     test_csv = tmp_path / "test.csv"
     raw.drop(columns=["model_a", "model_b", *LABEL_NAMES]).to_csv(test_csv, index=False)
@@ -86,3 +90,25 @@ def test_a_kit_without_its_base_checks_offline_with_the_base_attached(
     battles, _ = read_battles(test_csv)
     expected = registry.load(model_dir).predict_proba(battles)
     np.testing.assert_allclose(submission[list(LABEL_NAMES)].to_numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_prediction_options_are_checked_when_packing(lora_model: tuple[Path, Path], tmp_path: Path) -> None:
+    fast = Path(__file__).parent / "fixtures" / "model_dirs" / "fast"
+    code, text = run("kaggle", "pack", fast, "-o", tmp_path / "kit1", "--set", "quantization=8bit")
+    assert code == 2 and "a fast model takes no prediction options" in text and not (tmp_path / "kit1").exists()
+    code, text = run("kaggle", "pack", lora_model[0], "-o", tmp_path / "kit2", "--set", "predict_max_tokns=9")
+    assert code == 2 and "unknown option 'predict_max_tokns'" in text and not (tmp_path / "kit2").exists()
+
+
+def test_the_notebook_passes_its_options_to_the_model(
+    lora_model: tuple[Path, Path], data_dir: Path, tmp_path: Path
+) -> None:
+    from arenapref.kaggle.runtime import make_submission
+
+    test = data_dir / "kaggle-sample" / "train.csv"
+    make_submission(lora_model[0], test, tmp_path / "a.csv", options={"predict_max_tokens": "64"})
+    make_submission(lora_model[0], test, tmp_path / "b.csv")
+    a, b = (pd.read_csv(tmp_path / f"{n}.csv") for n in "ab")
+    np.testing.assert_allclose(a.iloc[:, 1:].to_numpy(), b.iloc[:, 1:].to_numpy(), atol=1e-5)
+    with pytest.raises(ModelDirError, match="unknown option"):
+        make_submission(lora_model[0], test, tmp_path / "c.csv", options={"nope": "1"})

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from arenapref.cli.options import parse_sets
+
 console = Console()
 err = Console(stderr=True)
 kaggle_app = typer.Typer(help="Build and check an offline Kaggle kit (wheels, model, notebook).", no_args_is_help=True)
@@ -50,6 +52,12 @@ def pack_cmd(
     time_limit: float = typer.Option(
         9.0, "--time-limit", min=0, help="Hours: the notebook stops when its projection for 25,000 rows passes it."
     ),
+    sets: list[str] | None = typer.Option(
+        None,
+        "--set",
+        help="Prediction option KEY=VALUE the notebook applies before the weights load, repeatable "
+        "(fine-tuned models: quantization=8bit, device_map=auto, max_memory_per_gpu=14GiB, predict_max_tokens).",
+    ),
 ) -> None:
     """Pack MODEL_DIR for Kaggle: wheels/ for the target Python, model/, submit.ipynb, submit.py, MANIFEST.json."""
     from arenapref.kaggle.errors import KitError
@@ -74,6 +82,7 @@ def pack_cmd(
                 progress=lambda m: status.update(escape(m)),
                 base_at=base_at,
                 time_limit_hours=time_limit,
+                predict_options=parse_sets(sets),
             )
     except KitError as exc:
         _fail(exc)

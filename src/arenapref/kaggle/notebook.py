@@ -61,7 +61,13 @@ message when that passes the kit's time limit; with several GPUs a fine-tuned mo
 NOTEBOOK_CELLS = [
     "KIT = find_kit()\nMANIFEST = install(KIT)",
     "from arenapref.kaggle.runtime import make_submission\n\n"
-    "result = make_submission(KIT / 'model', TEST, OUTPUT, time_limit_hours=MANIFEST.get('time_limit_hours', 9.0))",
+    "result = make_submission(\n"
+    "    KIT / 'model',\n"
+    "    TEST,\n"
+    "    OUTPUT,\n"
+    "    time_limit_hours=MANIFEST.get('time_limit_hours', 9.0),\n"
+    "    options=MANIFEST.get('predict_options'),\n"
+    ")",
 ]
 
 SCRIPT_MAIN = """
@@ -79,8 +85,8 @@ def main():
     manifest = json.loads((kit / "MANIFEST.json").read_text()) if args.no_install else install(kit)
     from arenapref.kaggle.runtime import make_submission
 
-    limit = manifest.get("time_limit_hours", 9.0)
-    make_submission(kit / "model", args.test, args.output, tta=args.tta, time_limit_hours=limit)
+    limit, options = manifest.get("time_limit_hours", 9.0), manifest.get("predict_options")
+    make_submission(kit / "model", args.test, args.output, tta=args.tta, time_limit_hours=limit, options=options)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from arenapref.kaggle.errors import KitError
 from arenapref.kaggle.modelcopy import copy_model, model_extra
 from arenapref.kaggle.notebook import write_scripts
 from arenapref.kaggle.target import Target
+from arenapref.models import registry
 
 
 @dataclass
@@ -43,17 +44,19 @@ def pack(
     progress: Callable[[str], None] = lambda message: None,
     base_at: str | None = None,
     time_limit_hours: float = KAGGLE_HOURS,
+    predict_options: dict[str, str] | None = None,
 ) -> PackResult:
     """Build the kit for `model_dir` in the (new or empty) folder `kit`. `base_at`: leave a LoRA adapter's base
     out and point the model at this path (where the notebook finds it attached); `time_limit_hours`: the
-    notebook stops when its projection for 25,000 rows passes it."""
+    notebook stops when its projection for 25,000 rows passes it; `predict_options`: what the notebook passes to
+    the model before its weights load (a fine-tuned model's quantization, device_map, predict_max_tokens)."""
     check_kit_folder(model_dir, kit)
     try:
         kit.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise KitError(f"{kit}: cannot create the kit folder ({exc.strerror or exc})") from None
     try:
-        where = (base_at, time_limit_hours)
+        where = (base_at, time_limit_hours, predict_options or {})
         return _pack(model_dir, kit, target, left_out or set(), own_wheel, pin_local, extra, progress, *where)
     except BaseException:
         shutil.rmtree(kit, ignore_errors=True)  # no half-built kit left behind
@@ -82,11 +85,13 @@ def _pack(
     progress: Callable[[str], None],
     base_at: str | None,
     time_limit_hours: float,
+    predict_options: dict[str, str],
 ) -> PackResult:
     progress("copying the model (hashes checked)")
     meta, checked, carried = copy_model(model_dir, kit / "model", base_at)
     pointed, carried = (carried, []) if base_at else ([], carried)
     model_type = str(meta.get("model"))
+    _check_predict_options(model_type, meta, predict_options)
     extra = extra if extra is not None else model_extra(model_type)
     wheel_dir = kit / "wheels"
     wheel_dir.mkdir()
@@ -117,6 +122,7 @@ def _pack(
         "install": f"arenapref{f'[{extra}]' if extra else ''}=={version}",
         "extra": extra,
         "time_limit_hours": time_limit_hours,
+        "predict_options": predict_options,
         "model": {
             "type": model_type,
             "recorded_hashes_checked": checked,
@@ -133,6 +139,19 @@ def _pack(
     }
     mf.write_manifest(kit, manifest)
     return PackResult(kit, manifest, dropped)
+
+
+def _check_predict_options(model_type: str, meta: dict[str, Any], options: dict[str, str]) -> None:
+    """KitError unless the model takes these prediction options (checked on its saved state: no weights load)."""
+    if not options:
+        return
+    with_options = getattr(registry.model_class(model_type), "with_load_options", None)
+    if with_options is None:
+        raise KitError(f"--set: a {model_type} model takes no prediction options")
+    try:
+        with_options(meta.get("state") or {}, options)
+    except ValueError as exc:
+        raise KitError(f"--set: {exc}") from None
 
 
 def _bytes(files: list[dict[str, Any]], prefix: str) -> int:

@@ -44,16 +44,19 @@ def make_submission(
     project_rows: int = KAGGLE_ROWS,
     time_limit_hours: float = KAGGLE_HOURS,
     gpus: int | None = None,
+    options: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Predict every battle of `test` with the model in `model_dir`, write Kaggle's submission, print timings;
     OverBudget (a KitError) when the projection for `project_rows` passes `time_limit_hours`. `gpus`: how many to
-    use (default: every CUDA GPU, for a fine-tuned model; 2 or more launch one process per GPU)."""
+    use (default: every CUDA GPU, for a fine-tuned model; 2 or more launch one process per GPU); `options`: applied
+    before the weights load (`predict --set`: quantization=8bit, device_map=auto, predict_max_tokens, ...)."""
     started = time.perf_counter()
     model_type = str(read_meta(model_dir).get("model"))
+    options = options or {}
     gpus = gpus if gpus is not None else cuda_devices(model_type)
-    if gpus >= 2:
-        return _launched_submission(model_dir, test, output, gpus, project_rows, time_limit_hours, started)
-    model = registry.load(model_dir)
+    if gpus >= 2 and options.get("device_map") != "auto":  # a split model is one process over every card
+        return _launched_submission(model_dir, test, output, gpus, (project_rows, time_limit_hours), options, started)
+    model = registry.load(model_dir, options or None)
     load_s = time.perf_counter() - started
     averaged = model_type in CORE_MODELS or model.position_symmetric  # both orders averaged inside already
     use_tta = {"auto": not averaged, "on": True, "off": False}[tta]
@@ -119,15 +122,22 @@ def cuda_devices(model_type: str) -> int:
 
 
 def _launched_submission(
-    model_dir: Path, test: Path, output: Path, gpus: int, rows: int, limit: float, started: float
+    model_dir: Path,
+    test: Path,
+    output: Path,
+    gpus: int,
+    budget: tuple[int, float],
+    options: dict[str, str],
+    started: float,
 ) -> dict[str, Any]:
     """One `arenapref predict` process per GPU under torchrun (rank 0 writes the rows in input order), then every
     id of the test file (mean prediction for rows the reader dropped) into `output`."""
     with tempfile.TemporaryDirectory(prefix="arenapref-kit-") as folder:
         part = Path(folder) / "submission.csv"
         command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(gpus), "-m", "arenapref"]
-        command += ["predict", str(model_dir), str(test), "-o", str(part), "--time-limit", str(limit)]
-        command += ["--project-rows", str(rows)]
+        command += ["predict", str(model_dir), str(test), "-o", str(part), "--time-limit", str(budget[1])]
+        command += ["--project-rows", str(budget[0])]
+        command += [arg for key, value in options.items() for arg in ("--set", f"{key}={value}")]
         print("running: " + " ".join(command), flush=True)
         done = subprocess.run(command, check=False)
         if done.returncode != 0:
