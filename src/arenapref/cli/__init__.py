@@ -14,6 +14,7 @@ from rich.text import Text
 from arenapref.cli import (
     bench_cmd,
     cache_cmd,
+    calibrate_cmd,
     data_cmd,
     judge_cmd,
     kaggle_cmd,
@@ -33,7 +34,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (data_cmd, bench_cmd, model_cmd, report_cmd, serve_cmd, judge_cmd, kaggle_cmd, cache_cmd, pipeline_cmd):
+for module in (
+    data_cmd,
+    bench_cmd,
+    model_cmd,
+    calibrate_cmd,
+    report_cmd,
+    serve_cmd,
+    judge_cmd,
+    kaggle_cmd,
+    cache_cmd,
+    pipeline_cmd,
+):
     module.register(app)
 
 err = Console(stderr=True)

@@ -108,6 +108,12 @@ def predict(
         False, "--strict", help="Refuse input with any unreadable row (Kaggle rejects a submission missing ids)."
     ),
     max_length: int | None = typer.Option(None, "--max-length", help="Token window (fine-tuned models)."),
+    tie_rate: float | None = typer.Option(
+        None,
+        "--tie-rate",
+        help="A new arena's tie rate R (0 < R < 1), known without labels: every battle's tie odds are multiplied by "
+        "one factor so that the mean P(tie) over this file is R; P(A) : P(B) is kept. For files of many battles.",
+    ),
 ) -> None:
     """Write P(A wins), P(B wins), P(tie) per battle in Kaggle's submission format, ids and row order kept."""
     from arenapref.data.io import read_battles
@@ -118,6 +124,8 @@ def predict(
     started = time.perf_counter()
     main = is_main_process()  # under torchrun / accelerate launch: rows shared, rank 0 prints and writes
     console.quiet = not main
+    if tie_rate is not None and not 0 < tie_rate < 1:
+        raise typer.BadParameter(f"{tie_rate} is not strictly between 0 and 1", param_hint="--tie-rate")
     check_writable(out)
     model = registry.load(model_dir)
     if max_length is not None:
@@ -130,6 +138,14 @@ def predict(
         reason, ids = next(iter(report.dropped.items()))
         raise DataError(str(file), f"--strict: {report.rows_dropped} row(s) dropped; first: {ids[0]}: {reason}")
     proba = predict_sharded(lambda rows: predict_in_batches(model, rows), battles)
+    if tie_rate is not None and len(proba):
+        from arenapref.models.calibrated.fit import shift_tie_rate
+
+        before = float(proba[:, 2].mean())
+        proba = shift_tie_rate(proba, tie_rate)
+        console.print(
+            f"--tie-rate: mean P(tie) over {len(proba):,} battles {before:.4f} -> {tie_rate:.4f}", highlight=False
+        )
     processes = world_size()
     if main:
         try:

@@ -15,7 +15,7 @@ from packaging.utils import parse_wheel_filename
 from arenapref.kaggle import manifest as mf
 from arenapref.kaggle import wheels as wh
 from arenapref.kaggle.errors import KitError
-from arenapref.kaggle.modelcopy import copy_model, model_extra
+from arenapref.kaggle.modelcopy import copy_model, directory_extra
 from arenapref.kaggle.notebook import write_scripts
 from arenapref.kaggle.target import Target
 
@@ -65,7 +65,7 @@ def _pack(
     progress("copying the model (hashes checked)")
     meta, checked, carried = copy_model(model_dir, kit / "model")
     model_type = str(meta.get("model"))
-    extra = extra if extra is not None else model_extra(model_type)
+    extra = extra if extra is not None else directory_extra(model_dir)
     wheel_dir = kit / "wheels"
     wheel_dir.mkdir()
     with tempfile.TemporaryDirectory(prefix="arenapref-kit-") as tmp:
