@@ -197,6 +197,7 @@ def test_command_line_errors_exit_2_in_one_line(base_dir: Path, files: dict[str,
         (("calibrate", base_dir, "-o", tmp_path / "a", "--tie-rate", "0.1"), "--tie-rate needs battles"),
         (("calibrate", tmp_path / "nowhere", files["sample"], "-o", tmp_path / "b"), "not a model directory"),
         (("calibrate", base_dir, tmp_path / "missing.csv", "-o", tmp_path / "c"), "no such file"),
+        (("train", files["sample"], "--model", "calibrated", "-o", tmp_path / "f"), "wraps a trained model"),
     ]
     for args, message in cases:
         code, text = run_cli(*args)
@@ -209,7 +210,7 @@ def test_command_line_errors_exit_2_in_one_line(base_dir: Path, files: dict[str,
     ):
         code, text = run_cli(*args)
         assert code == 2 and "Traceback" not in text
-    assert not any((tmp_path / n).exists() for n in "abcde")
+    assert not any((tmp_path / n).exists() for n in "abcdef")
 
 
 def test_a_tie_rate_without_labels(base_dir: Path, files: dict[str, Path], tmp_path: Path) -> None:

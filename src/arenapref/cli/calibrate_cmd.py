@@ -109,7 +109,7 @@ def _print_fit(model: CalibratedModel) -> None:
     )
     console.print(
         f"cross-validated log loss on the sample ({cv['folds']} folds by prompt): before {cv['before']:.4f}, "
-        f"after {cv['after']:.4f}",
+        f"after {cv['after']:.4f} (difference {cv['after'] - cv['before']:+.4f} ± {cv['standard_error']:.4f})",
         highlight=False,
     )
     changed = record["changed"]

@@ -142,9 +142,10 @@ CALIBRATED_HEADERS = (
 
 def calibrated_cells(row: CalibratedRow) -> list[str]:
     """One line of the transfer-calibrated table: log losses and accuracies as mean ± std over the draws; Δ best is
-    the calibrated log loss minus the better of the plain transfer model and the k-battle prior."""
+    the calibrated log loss minus that of the better (on average) of the plain transfer model and the k-battle
+    prior, paired draw by draw: mean ± its standard error."""
     ll, sd, acc, acc_sd = row.log_loss, row.log_loss_std, row.accuracy, row.accuracy_std
-    best = min(ll["transfer"], ll["prior"])
+    delta, se = row.delta_best()
     return [
         row.set_name,
         str(row.classes),
@@ -155,17 +156,18 @@ def calibrated_cells(row: CalibratedRow) -> list[str]:
         f"{ll['transfer']:.4f} ± {sd['transfer']:.4f}",
         f"{ll['prior']:.4f} ± {sd['prior']:.4f}",
         f"{ll['calibrated']:.4f} ± {sd['calibrated']:.4f}",
-        f"{ll['calibrated'] - best:+.4f}",
+        f"{delta:+.4f} ± {se:.4f}",
         f"{100 * acc['transfer']:.2f} ± {100 * acc_sd['transfer']:.2f}",
         f"{100 * acc['calibrated']:.2f} ± {100 * acc_sd['calibrated']:.2f}",
         f"{row.kept}/{row.draws}",
     ]
 
 
-def calibrated_title(result: BenchResult) -> str:
+def calibrated_title() -> str:
     return (
         f"{TRANSFER_CALIBRATED}: transfer model + k labelled battles of the held-out set (log loss and accuracy on "
-        "the rest, mean ± std over the draws)"
+        "the rest, mean ± std over the draws; Δ best: calibrated minus the better of transfer and prior(k), "
+        "± standard error)"
     )
 
 
@@ -173,7 +175,7 @@ def calibrated_table(result: BenchResult) -> Table | None:
     """The transfer-calibrated rows as a rich table (None when the protocol did not run)."""
     if not result.calibrated:
         return None
-    table = Table(title=calibrated_title(result), header_style="bold")
+    table = Table(title=calibrated_title(), header_style="bold")
     for header in CALIBRATED_HEADERS:
         table.add_column(header, justify="left" if header in ("set", "model") else "right", no_wrap=True)
     previous = None
@@ -188,7 +190,7 @@ def calibrated_table(result: BenchResult) -> Table | None:
 def calibrated_markdown(result: BenchResult) -> list[str]:
     if not result.calibrated:
         return []
-    lines = [f"## {calibrated_title(result)}", ""]
+    lines = [f"## {calibrated_title()}", ""]
     lines.append("| " + " | ".join(CALIBRATED_HEADERS) + " |")
     lines.append("|" + "|".join("---" if h in ("set", "model") else "---:" for h in CALIBRATED_HEADERS) + "|")
     lines += ["| " + " | ".join(calibrated_cells(row)) + " |" for row in result.calibrated]

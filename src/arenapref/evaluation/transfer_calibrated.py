@@ -52,6 +52,17 @@ class CalibratedRow:
     accuracy_std: dict[str, float]
     kept: int  # draws where the calibration was refused (the model stayed as it was)
     seconds: float
+    draw_log_loss: dict[str, list[float]]  # method -> log loss of each draw (same rest for every method)
+
+    @property
+    def best(self) -> str:
+        """The better, on average, of the plain transfer model and the k-battle prior."""
+        return min(("transfer", "prior"), key=lambda m: self.log_loss[m])
+
+    def delta_best(self) -> tuple[float, float]:
+        """Mean over the draws of (calibrated - best) log loss on the same rest, and its standard error."""
+        diff = np.subtract(self.draw_log_loss["calibrated"], self.draw_log_loss[self.best])
+        return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
 
 
 def sample_and_rest(groups: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -108,6 +119,7 @@ def calibrated_rows(
                 accuracy_std={m: float(np.std([s[1] for s in v])) for m, v in scores.items()},
                 kept=kept,
                 seconds=time.perf_counter() - start,
+                draw_log_loss={m: [s[0] for s in v] for m, v in scores.items()},
             )
         )
     return rows

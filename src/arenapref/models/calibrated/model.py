@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -48,8 +48,9 @@ register_pattern(
 register_pattern(
     CALIBRATION_CHANGED,
     "calibration to the target arena changed the wrapped model's verdict",
-    sentence=lambda _match, value: f"moved the verdict's log-odds by {value:+.2f}; the other reasons are the wrapped "
-    "model's, for its own verdict",
+    sentence=lambda _match, value: (
+        f"moved the verdict's log-odds by {value:+.2f}; the other reasons are the wrapped model's, for its own verdict"
+    ),
 )
 
 
@@ -58,6 +59,8 @@ class CalibratedModel(PreferenceModel):
 
     name = "calibrated"
     position_symmetric = True
+    #: Not trained from battles alone (`train` refuses it): it calibrates a trained model.
+    wraps_trained_model: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -111,7 +114,12 @@ class CalibratedModel(PreferenceModel):
                 "mean_p_tie_before": float(_mean_tie(Calibration(), sample.inputs)),
                 "mean_p_tie_after": float(_mean_tie(self.calibration, sample.inputs)),
             },
-            "cv": {"folds": self.result.cv.folds, "before": self.result.cv.before, "after": self.result.cv.after},
+            "cv": {
+                "folds": self.result.cv.folds,
+                "before": self.result.cv.before,
+                "after": self.result.cv.after,
+                "standard_error": self.result.cv.standard_error,
+            },
         }
         return self
 
