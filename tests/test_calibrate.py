@@ -6,6 +6,7 @@ transfer-calibrated protocol on small synthetic sets."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -295,3 +296,17 @@ def test_the_bench_runs_the_transfer_calibrated_protocol(tmp_path: Path) -> None
     assert "transfer-calibrated" in text and "| hhh | 2 | longer_wins | 100 | 20 |" in text
     code, out = run_cli("bench", "--data", sets, "--protocols", "nope", "--no-cache", "--out", tmp_path / "o")
     assert code == 2 and "unknown protocol(s) nope" in out
+
+
+def test_a_damaged_directory_is_refused_on_load(calibrated_dir: Path, files: dict[str, Path], tmp_path: Path) -> None:
+    for damage, message in (
+        (lambda m: m["state"]["calibration"].update(direction_scale=-1.0), "negative scale"),
+        (lambda m: m["state"].update(wrapped_dir=".."), "inside the model directory"),
+    ):
+        copy = tmp_path / f"copy{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(calibrated_dir, copy)
+        meta = json.loads((copy / "model.json").read_text())
+        damage(meta)
+        (copy / "model.json").write_text(json.dumps(meta))
+        code, text = run_cli("predict", copy, files["rest"], "-o", tmp_path / "s.csv")
+        assert code == 2 and message in text and "Traceback" not in text, text
