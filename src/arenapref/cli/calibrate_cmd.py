@@ -112,9 +112,10 @@ def _print_fit(model: CalibratedModel) -> None:
         f"after {cv['after']:.4f} (difference {cv['after'] - cv['before']:+.4f} ± {cv['standard_error']:.4f})",
         highlight=False,
     )
-    changed = record["changed"]
-    fitted = ", ".join(f"{name} {v['from']:g} -> {v['to']:.4f}" for name, v in changed.items()) or "nothing moved"
-    console.print(f"fitted ({', '.join(record['fitted'])}): {fitted}", highlight=False)
+    identity = model.identity_values()
+    moved = {name: value for name, value in record["fit"].items() if value != identity[name]}
+    fitted = ", ".join(f"{name} {identity[name]:g} -> {value:.4f}" for name, value in moved.items())
+    console.print(f"fitted ({', '.join(record['fitted'])}): {fitted or 'nothing moved'}", highlight=False)
     console.print(
         f"mean P(tie) on the sample: {sample['mean_p_tie_before']:.4f} -> {sample['mean_p_tie_after']:.4f}",
         highlight=False,

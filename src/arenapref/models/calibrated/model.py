@@ -104,6 +104,7 @@ class CalibratedModel(PreferenceModel):
             "fitted": list(self.free),
             "strength": self.result.strength,
             "changed": self._changed(),
+            "fit": self.result.calibration.to_dict(),  # what the sample gave, kept or not
             "kept_identity_because_cv_worse": kept,
             "sample": {
                 "rows": len(sample),
@@ -112,7 +113,7 @@ class CalibratedModel(PreferenceModel):
                 "three_way_rows": int(three_way.sum()),
                 "tie_rate": float(sample.target[three_way, 2].mean()) if three_way.any() else None,
                 "mean_p_tie_before": float(_mean_tie(Calibration(), sample.inputs)),
-                "mean_p_tie_after": float(_mean_tie(self.calibration, sample.inputs)),
+                "mean_p_tie_after": float(_mean_tie(self.result.calibration, sample.inputs)),
             },
             "cv": {
                 "folds": self.result.cv.folds,
@@ -136,6 +137,11 @@ class CalibratedModel(PreferenceModel):
             "mean_p_tie_before": float(_mean_tie(Calibration(), inputs)),
         }
         return self
+
+    @staticmethod
+    def identity_values() -> dict[str, float]:
+        """The family's identity (the wrapped model as it is)."""
+        return Calibration().to_dict()
 
     def _changed(self) -> dict[str, dict[str, float]]:
         identity = Calibration().to_dict()
