@@ -14,6 +14,7 @@ from rich.text import Text
 from arenapref.cli import (
     bench_cmd,
     cache_cmd,
+    calibrate_cmd,
     data_cmd,
     judge_cmd,
     kaggle_cmd,
@@ -38,6 +39,7 @@ for module in (
     data_cmd,
     bench_cmd,
     model_cmd,
+    calibrate_cmd,
     reward_cmd,
     report_cmd,
     serve_cmd,

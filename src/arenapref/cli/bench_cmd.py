@@ -35,30 +35,42 @@ def bench(
     sets: list[str] | None = typer.Option(
         None, "--set", help="Option KEY=VALUE for the models that take options (fine-tuned ones), repeatable."
     ),
+    protocols: str = typer.Option(
+        "in-domain,transfer",
+        "--protocols",
+        help="Comma-separated: in-domain, transfer, transfer-calibrated (the transfer model calibrated on k = 25, 50, "
+        "100, 200 labelled battles of the held-out set, 5 draws each, beside the k-battle prior).",
+    ),
 ) -> None:
     """Accuracy, log loss vs the prior, position consistency and time per set and protocol, beside published
     numbers; the prior is always run as the reference."""
     from arenapref.evaluation.bench import BenchConfig, run_bench
     from arenapref.evaluation.cache import default_cache_dir
     from arenapref.evaluation.judge_bench import judge_lines as judge_bench_lines
-    from arenapref.evaluation.render import footnotes, markdown, rich_table
+    from arenapref.evaluation.render import calibrated_table, footnotes, markdown, rich_table
 
     if not console.is_terminal:
         console.width = max(console.width, MIN_WIDTH)
     names = [m.strip() for m in models.split(",") if m.strip()] if models else None
     config = BenchConfig(data, names, quick, seed, None if no_cache else (cache_dir or default_cache_dir()))
     config.model_options = parse_sets(sets)
+    config.protocols = tuple(p.strip() for p in protocols.split(",") if p.strip())
     try:
         with console.status("bench") as status:
             result = run_bench(config, progress=lambda msg: status.update(f"bench: {escape(msg)}"))
     except KeyError as exc:
-        raise typer.BadParameter(str(exc.args[0]), param_hint="--models") from None
+        hint = "--protocols" if str(exc.args[0]).startswith("unknown protocol") else "--models"
+        raise typer.BadParameter(str(exc.args[0]), param_hint=hint) from None
     for skipped in result.data["skipped_files"]:
         console.print(f"[yellow]skipped[/] {escape(skipped['error'])}")
     for source, info in result.data["sources"].items():
         if info["unlabelled_not_scored"]:
             console.print(f"{escape(source)}: {info['unlabelled_not_scored']} unlabelled rows not scored", style="dim")
-    console.print(rich_table(result))
+    if result.rows:
+        console.print(rich_table(result))
+    table = calibrated_table(result)
+    if table is not None:
+        console.print(table)
     for line in footnotes(result):
         console.print(escape(line), style="dim", highlight=False)
     for line in judge_bench_lines(result.judges):

@@ -139,6 +139,12 @@ def predict(
         None, "--time-limit", min=0, help="Hours: stop (exit 3) when the projection for --project-rows passes it."
     ),
     project_rows: int = typer.Option(25_000, "--project-rows", min=1, help="Rows the time projection is for."),
+    tie_rate: float | None = typer.Option(
+        None,
+        "--tie-rate",
+        help="A new arena's tie rate R (0 < R < 1), known without labels: every battle's tie odds are multiplied by "
+        "one factor so that the mean P(tie) over this file is R; P(A) : P(B) is kept. For files of many battles.",
+    ),
 ) -> None:
     """Write P(A wins), P(B wins), P(tie) per battle in Kaggle's submission format, ids and row order kept."""
     from arenapref.data.io import read_battles
@@ -150,6 +156,8 @@ def predict(
     started = time.perf_counter()
     main = is_main_process()  # under torchrun / accelerate launch: rows shared, rank 0 prints and writes
     console.quiet = not main
+    if tie_rate is not None and not 0 < tie_rate < 1:
+        raise typer.BadParameter(f"{tie_rate} is not strictly between 0 and 1", param_hint="--tie-rate")
     check_outputs([file], [out])
     options = parse_sets(sets)
     if max_length is not None:
@@ -170,6 +178,14 @@ def predict(
     except OverBudget as exc:
         console.print(f"[red]{escape(str(exc))}[/]")
         raise typer.Exit(3) from None
+    if tie_rate is not None and len(proba):
+        from arenapref.models.calibrated.fit import shift_tie_rate
+
+        before = float(proba[:, 2].mean())
+        proba = shift_tie_rate(proba, tie_rate)
+        console.print(
+            f"--tie-rate: mean P(tie) over {len(proba):,} battles {before:.4f} -> {tie_rate:.4f}", highlight=False
+        )
     if main:
         try:
             write_submission(battles["id"], proba, out)

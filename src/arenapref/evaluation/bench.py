@@ -45,9 +45,13 @@ from arenapref.evaluation.results import (
 )
 from arenapref.evaluation.sets import data_summary, load_sets
 from arenapref.evaluation.sizes import FULL_SPLITS, QUICK_MAX_ROWS, QUICK_MAX_TRAIN, QUICK_SPLITS
+from arenapref.evaluation.transfer_calibrated import DRAWS, K_VALUES, TRANSFER_CALIBRATED, calibrated_rows
 from arenapref.models import registry
 
 REFERENCE_MODEL = "prior"
+#: Every protocol `--protocols` can name; the first two run by default.
+ALL_PROTOCOLS = (*PROTOCOLS, TRANSFER_CALIBRATED)
+DEFAULT_PROTOCOLS = PROTOCOLS
 
 Progress = Callable[[str], None]
 
@@ -63,6 +67,7 @@ class BenchConfig:
     seed: int = 0
     cache_dir: Path | None = None  # None: no cache
     model_options: dict[str, str] = field(default_factory=dict)  # for models that take options (set_options)
+    protocols: tuple[str, ...] = DEFAULT_PROTOCOLS  # of ALL_PROTOCOLS
 
     @property
     def n_splits(self) -> int:
@@ -98,13 +103,27 @@ class Task:
     data_hash: str
 
 
+def check_protocols(protocols: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The protocols, validated; KeyError naming the unknown ones and the known."""
+    unknown = [p for p in protocols if p not in ALL_PROTOCOLS]
+    if unknown or not protocols:
+        raise KeyError(f"unknown protocol(s) {', '.join(unknown) or '(none)'}; known: {', '.join(ALL_PROTOCOLS)}")
+    return tuple(dict.fromkeys(protocols))
+
+
 def plan_tasks(
-    battles: pd.DataFrame, n_splits: int, seed: int, max_train: int | None = None, pool_splits: bool = False
+    battles: pd.DataFrame,
+    n_splits: int,
+    seed: int,
+    max_train: int | None = None,
+    pool_splits: bool = False,
+    protocols: tuple[str, ...] = ALL_PROTOCOLS,
 ) -> tuple[list[Task], list[str]]:
-    """Tasks of both protocols, and notes on sets left out (too few prompts for the folds). `pool_splits`:
-    cross-validate all sources of a dataset (e.g. the hh-rlhf splits) together instead of one by one."""
+    """Tasks of the protocols (transfer-calibrated runs on the transfer tasks), and notes on sets left out (too
+    few prompts for the folds). `pool_splits`: cross-validate all sources of a dataset (e.g. the hh-rlhf splits)
+    together instead of one by one."""
     tasks, notes = [], []
-    sources = in_domain_sources(battles)
+    sources = in_domain_sources(battles) if IN_DOMAIN in protocols else []
     units = {family(s): [t for t in sources if family(t) == family(s)] for s in sources} if pool_splits else {}
     for name, members in (units or {s: [s] for s in sources}).items():
         table = battles[battles["source"].isin(members)].reset_index(drop=True)
@@ -114,7 +133,8 @@ def plan_tasks(
         except ValueError as exc:
             notes.append(f"{name}: no in-domain cross-validation ({exc})")
     all_hash = table_hash(battles)
-    for held_out in transfer_families(battles):
+    transfer_wanted = TRANSFER in protocols or TRANSFER_CALIBRATED in protocols
+    for held_out in transfer_families(battles) if transfer_wanted else []:
         split = cap_train(transfer_split(battles, held_out), max_train, seed)
         if len(split.train) == 0:
             notes.append(f"{held_out}: no transfer run (no other dataset to train on)")
@@ -165,7 +185,10 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
     data = load_sets(config.data_dir)
     battles = data.battles if config.max_rows is None else subsample(data.battles, config.max_rows, config.seed)
     models = model_names(config.models)
-    tasks, notes = plan_tasks(battles, config.n_splits, config.seed, config.max_train, pool_splits=config.quick)
+    protocols = check_protocols(config.protocols)
+    tasks, notes = plan_tasks(
+        battles, config.n_splits, config.seed, config.max_train, pool_splits=config.quick, protocols=protocols
+    )
     cache, code = RunCache(config.cache_dir), source_hash()
     members: dict[str, list[str]] = {}
     for task in tasks:
@@ -173,6 +196,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
             members.setdefault(family(task.name), []).append(task.name)
     per_model: dict[str, dict[tuple[str, str], SetPredictions]] = {}
     failures: list[dict[str, str]] = []
+    calibrated = []
     for model in models:
         sets: dict[str, dict[str, SetPredictions]] = {p: {} for p in PROTOCOLS}
         for task in tasks:
@@ -185,6 +209,9 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
                 failures.append({"model": model, "protocol": task.protocol, "set": task.name, "error": repr(exc)})
                 continue
             sets[task.protocol].update(split_by_source(task.table, run, cached, whole=task.name))
+            if task.protocol == TRANSFER and TRANSFER_CALIBRATED in protocols and model != REFERENCE_MODEL:
+                say(f"{model} · {TRANSFER_CALIBRATED} · {task.name}")
+                calibrated += calibrated_rows(task.name, model, task.table, run, config.seed)
         sets[IN_DOMAIN] = with_families(sets[IN_DOMAIN], members)
         per_model[model] = {(p, name): pred for p in PROTOCOLS for name, pred in sets[p].items()}
     say("judges: agreement and probes")
@@ -195,6 +222,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
             score_row(name, protocol, model, pred, reference[(protocol, name)])
             for model in models
             for (protocol, name), pred in per_model[model].items()
+            if protocol in protocols
         ],
         models,
     )
@@ -205,6 +233,14 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
         )
     if any(r.classes == 2 for r in rows):
         notes.append(f"classes 2: {TWO_WAY_NOTE}")
+    if TRANSFER_CALIBRATED in protocols:
+        notes.append(
+            f"{TRANSFER_CALIBRATED}: per held-out dataset, k labelled battles (k in {', '.join(map(str, K_VALUES))}, "
+            f"k at most half its labelled battles; {DRAWS} seeded draws each) calibrate the transfer model; scored on "
+            "the rest of the set (battles sharing a prompt with the sample removed) beside the plain transfer model "
+            "and the prior fitted on the same k battles; mean ± std over the draws; kept: draws where the calibration "
+            "was refused by its cross-validation on the sample (the model stays as it was)"
+        )
     notes.append(
         f"transfer: leave one dataset out (all hh-rlhf splits together); datasets with fewer than {MIN_TEST_ROWS} "
         "labelled rows are used for training only; training battles sharing a prompt with the test set are removed"
@@ -213,6 +249,7 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
         config={
             "data_dir": str(config.data_dir),
             "models": models,
+            "protocols": list(protocols),
             "quick": config.quick,
             "n_splits": config.n_splits,
             "max_rows_per_source": config.max_rows,
@@ -229,4 +266,5 @@ def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRes
         seconds=time.perf_counter() - start,
         failures=failures,
         judges=judges,
+        calibrated=calibrated,
     )

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from arenapref.evaluation.published import CITATIONS, published_for
 from arenapref.evaluation.results import BenchResult, ResultRow
+from arenapref.evaluation.transfer_calibrated import TRANSFER_CALIBRATED, CalibratedRow
 
 HEADERS = (
     "set",
@@ -119,4 +120,78 @@ def markdown(result: BenchResult) -> str:
         "",
     ]
     notes = [f"- {line}" for line in [*footnotes(result), *failure_lines(result)]]
-    return "\n".join([*head, *lines, "", *notes, ""])
+    return "\n".join([*head, *(lines if result.rows else []), "", *calibrated_markdown(result), *notes, ""])
+
+
+CALIBRATED_HEADERS = (
+    "set",
+    "cls",
+    "model",
+    "k",
+    "draws",
+    "n rest",
+    "transfer",
+    "prior(k)",
+    "calibrated",
+    "Δ best",
+    "acc transfer %",
+    "acc calibrated %",
+    "kept",
+)
+
+
+def calibrated_cells(row: CalibratedRow) -> list[str]:
+    """One line of the transfer-calibrated table: log losses and accuracies as mean ± std over the draws; Δ best is
+    the calibrated log loss minus that of the better (on average) of the plain transfer model and the k-battle
+    prior, paired draw by draw: mean ± its standard error."""
+    ll, sd, acc, acc_sd = row.log_loss, row.log_loss_std, row.accuracy, row.accuracy_std
+    delta, se = row.delta_best()
+    return [
+        row.set_name,
+        str(row.classes),
+        row.model,
+        str(row.k),
+        str(row.draws),
+        f"{row.n_rest:.0f}",
+        f"{ll['transfer']:.4f} ± {sd['transfer']:.4f}",
+        f"{ll['prior']:.4f} ± {sd['prior']:.4f}",
+        f"{ll['calibrated']:.4f} ± {sd['calibrated']:.4f}",
+        f"{delta:+.4f} ± {se:.4f}",
+        f"{100 * acc['transfer']:.2f} ± {100 * acc_sd['transfer']:.2f}",
+        f"{100 * acc['calibrated']:.2f} ± {100 * acc_sd['calibrated']:.2f}",
+        f"{row.kept}/{row.draws}",
+    ]
+
+
+def calibrated_title() -> str:
+    return (
+        f"{TRANSFER_CALIBRATED}: transfer model + k labelled battles of the held-out set (log loss and accuracy on "
+        "the rest, mean ± std over the draws; Δ best: calibrated minus the better of transfer and prior(k), "
+        "± standard error)"
+    )
+
+
+def calibrated_table(result: BenchResult) -> Table | None:
+    """The transfer-calibrated rows as a rich table (None when the protocol did not run)."""
+    if not result.calibrated:
+        return None
+    table = Table(title=calibrated_title(), header_style="bold")
+    for header in CALIBRATED_HEADERS:
+        table.add_column(header, justify="left" if header in ("set", "model") else "right", no_wrap=True)
+    previous = None
+    for row in result.calibrated:
+        if previous is not None and row.set_name != previous:
+            table.add_section()
+        previous = row.set_name
+        table.add_row(*calibrated_cells(row))
+    return table
+
+
+def calibrated_markdown(result: BenchResult) -> list[str]:
+    if not result.calibrated:
+        return []
+    lines = [f"## {calibrated_title()}", ""]
+    lines.append("| " + " | ".join(CALIBRATED_HEADERS) + " |")
+    lines.append("|" + "|".join("---" if h in ("set", "model") else "---:" for h in CALIBRATED_HEADERS) + "|")
+    lines += ["| " + " | ".join(calibrated_cells(row)) + " |" for row in result.calibrated]
+    return [*lines, ""]

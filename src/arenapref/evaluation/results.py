@@ -13,6 +13,7 @@ from arenapref.evaluation.metrics import score
 from arenapref.evaluation.probes import position_consistency
 from arenapref.evaluation.protocols import PROTOCOLS, Run
 from arenapref.evaluation.published import CITATIONS, published_for
+from arenapref.evaluation.transfer_calibrated import CalibratedRow
 
 
 @dataclass
@@ -58,6 +59,7 @@ class BenchResult:
     seconds: float
     failures: list[dict[str, str]] = field(default_factory=list)
     judges: list[dict[str, Any]] = field(default_factory=list)  # evaluation.judge_bench's section, per judge
+    calibrated: list[CalibratedRow] = field(default_factory=list)  # the transfer-calibrated protocol's rows
 
     def to_dict(self) -> dict[str, Any]:
         published = [
@@ -73,6 +75,7 @@ class BenchResult:
             "notes": self.notes,
             "failures": self.failures,
             "judges": self.judges,
+            "calibrated": [asdict(r) for r in self.calibrated],
             "cache": self.cache,
             "seconds": self.seconds,
         }

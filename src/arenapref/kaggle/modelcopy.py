@@ -3,7 +3,8 @@
 Generic over model kinds: every {"file": ..., "sha256": ...} record anywhere in a model.json (the model's and each
 ensemble member's) is verified; a neural model's weights and tokenizer files travel the same way, recorded or not,
 and what the model references outside its directory is carried or refused (models.portable). The extra to
-install follows the model type: the core models need the core install, every other model the `nn` extra.
+install follows the model types in the directory: the core models need the core install, every other model the
+`nn` extra; a wrapper (`calibrated`) needs what the model it wraps needs.
 """
 
 from __future__ import annotations
@@ -21,12 +22,20 @@ from arenapref.weights.hashes import file_sha256
 
 #: Models that run on the core install (no torch); every other registered model needs the `nn` extra.
 CORE_MODELS = frozenset({"prior", "longer_wins", "fast"})
+#: Models made only of the model directories nested in theirs (plus numbers): they need what those need.
+WRAPPERS = frozenset({"calibrated"})
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def model_extra(model_type: str) -> str | None:
     """The arenapref extra a model type needs on Kaggle: None (core) or "nn"."""
     return None if model_type in CORE_MODELS else "nn"
+
+
+def directory_extra(model_dir: Path) -> str | None:
+    """The extra the model directory needs on Kaggle: "nn" when any model in it (nested ones included) does."""
+    types = [str(read_meta(directory).get("model")) for directory in model_dirs(model_dir)]
+    return "nn" if any(model_extra(t) for t in types if t not in WRAPPERS) else None
 
 
 def recorded_hashes(meta: Any) -> Iterator[tuple[str, str]]:

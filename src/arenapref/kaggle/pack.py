@@ -16,7 +16,7 @@ from arenapref.kaggle import manifest as mf
 from arenapref.kaggle import wheels as wh
 from arenapref.kaggle.budget import KAGGLE_HOURS
 from arenapref.kaggle.errors import KitError
-from arenapref.kaggle.modelcopy import copy_model, model_extra
+from arenapref.kaggle.modelcopy import copy_model, directory_extra
 from arenapref.kaggle.notebook import write_scripts
 from arenapref.kaggle.target import Target
 from arenapref.models import registry
@@ -92,7 +92,7 @@ def _pack(
     pointed, carried = (carried, []) if base_at else ([], carried)
     model_type = str(meta.get("model"))
     _check_predict_options(model_type, meta, predict_options)
-    extra = extra if extra is not None else model_extra(model_type)
+    extra = extra if extra is not None else directory_extra(model_dir)
     wheel_dir = kit / "wheels"
     wheel_dir.mkdir()
     with tempfile.TemporaryDirectory(prefix="arenapref-kit-") as tmp:

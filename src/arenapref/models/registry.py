@@ -27,6 +27,7 @@ MODELS: dict[str, str | Factory] = {
     "embed-minilm": "arenapref.models.embedding.embed:EmbedMiniLMModel",
     "embed-mlp": "arenapref.models.embedding.embed_mlp:EmbedMLPModel",
     "ensemble": "arenapref.models.embedding.ensemble:EnsembleModel",
+    "calibrated": "arenapref.models.calibrated.model:CalibratedModel",
     "cross-encoder": "arenapref.models.finetuned.model:CrossEncoderModel",
     "llm": "arenapref.models.finetuned.model:LLMModel",
     "judge": "arenapref.judge.model:JudgeModel",
@@ -36,8 +37,8 @@ MODELS: dict[str, str | Factory] = {
 #: MiniLM embeddings (every text of every set encoded once: 1.6x the `embed` model's bench time on a CPU with
 #: bfloat16 units, its encoding about 3x slower in float32 elsewhere), the ensemble (fits each member
 #: (inner folds + 1) times per split; on mixed data one inner fold per dataset), the fine-tuned transformers
-#: (GPU-sized work).
-OPT_IN = {"judge", "judge-smollm2", "embed-minilm", "ensemble", "cross-encoder", "llm"}
+#: (GPU-sized work), and `calibrated` (it wraps a trained model; `bench --protocols transfer-calibrated` runs it).
+OPT_IN = {"judge", "judge-smollm2", "embed-minilm", "ensemble", "calibrated", "cross-encoder", "llm"}
 
 
 def create(name: str, options: dict[str, Any] | None = None) -> PreferenceModel:

@@ -165,6 +165,12 @@ def factory(recipe: Recipe, path: Path | None = None) -> Any:
             model = create(recipe.model)
         except KeyError as exc:
             raise DataError(where, str(exc.args[0]), field="model") from None
+        if getattr(model, "wraps_trained_model", False):
+            raise DataError(
+                where,
+                f"model {recipe.model!r} wraps a trained model; use `arenapref calibrate MODEL_DIR SAMPLE -o DIR`",
+                field="model",
+            )
         options = dict(recipe.options)
         distil = recipe.distillation
         if distil and takes_teacher(model):
