@@ -92,7 +92,7 @@ def judge(
         result = _judge_with_progress(engine, battles)
         _print_notes(engine.cache.notes, shown)
         _print_summary(result, engine.backend, max_chars)
-        kept = _every_battle_failed(result) and out.exists()
+        kept = bool(result.errors) and _every_battle_failed(result) and out.exists()  # failed requests, not answers
         if kept:
             console.print(
                 f"[red]no battle got a verdict[/]: kept the earlier {escape(str(out))} rather than replace it with "
@@ -140,7 +140,8 @@ def _print_notes(notes: list[str], start: int) -> int:
 
 
 def _every_battle_failed(result: Any) -> bool:
-    """Whether no battle got a verdict in either order (every row would be uniform)."""
+    """Whether no battle got a verdict in either order (every row would be uniform). The earlier file is kept only
+    when requests failed too: answers the judge gave without a readable verdict are a result, not a failure."""
     return bool(result.counts["battles"]) and result.counts["no_verdict"] == result.counts["battles"]
 
 
