@@ -92,7 +92,8 @@ def calibrate(
             raise DataError(
                 where,
                 f"calibration refused: its cross-validated log loss on the sample is worse ({cv.after:.4f} after, "
-                f"{cv.before:.4f} before); nothing written",
+                f"{cv.before:.4f} before, more than the difference's standard error {cv.standard_error:.4f}); "
+                "nothing written",
             )
     _write(model, out, {"calibrated_from": str(model_dir), "sample_files": [str(p) for p in samples]})
     console.print(f"wrote {out}", highlight=False, markup=False)

@@ -8,13 +8,17 @@
   being fit stay at the identity. a, c >= 0, down to 0, where the family holds the sample's class prior.
 - The cross-validation reported (`before`, `after`): FOLDS folds grouped by prompt (data.folds), the calibration
   fit on each fold's training part and scored on its held-out part, the held-out losses pooled; `before` is the
-  model as it is on the same battles. A calibration whose `after` exceeds `before` is not to be used.
+  model as it is on the same battles. A calibration whose `after` exceeds `before` by more than the standard error
+  of the per-battle difference is not to be used.
 - A sample with fewer than MIN_BATTLES labelled battles or MIN_PROMPTS distinct prompts is refused (SampleTooSmall).
 
 Choices made on development draws of the benchmark's transfer-calibrated protocol (seeds other than the
 reported one): the strength is fixed, not chosen per sample, because an inner cross-validation choosing it (or
 choosing between the model, the fit and the class prior) on 20 to 200 battles added more noise than it removed;
-the refusal is "worse", not "less than one standard error better", which kept too many miscalibrated models.
+the refusal is "worse by more than one standard error", not "worse" (on bench seeds 100 and 200 at k = 100 it was
+better or equal on every held-out set: hh-rlhf +0.0025 -> -0.0002 and +0.0009 -> +0.0001, tulu1 -0.0031 -> -0.0043
+and -0.0000 -> -0.0007; with plain "worse" a 100-battle sample that cannot see a small miscalibration kept it) and
+not "less than one standard error better", which kept too many miscalibrated models.
 """
 
 from __future__ import annotations
@@ -103,11 +107,13 @@ class CrossValidation:
     before: float
     after: float
     folds: int
-    standard_error: float = 0.0  # of the mean per-battle difference after - before (shown, not used to decide)
+    standard_error: float = 0.0  # of the mean per-battle difference after - before
 
     @property
     def worse(self) -> bool:
-        return self.after > self.before
+        """The cross-validation says the calibration is worse: `after` exceeds `before` by more than the standard
+        error of their difference (a difference within its own noise says nothing either way)."""
+        return self.after - self.before > self.standard_error
 
 
 @dataclass(frozen=True)
