@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -125,17 +123,11 @@ def _print_fit(model: CalibratedModel) -> None:
 
 def _write(model: CalibratedModel, out: Path, extra: dict[str, object]) -> None:
     """The model directory written whole or not at all: saved into a hidden sibling, then renamed to `out`."""
+    from arenapref.data.atomic import replacing_folder
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
+    with replacing_folder(out) as tmp:  # `out` is absent or empty (checked above)
         model.save(tmp, extra=extra)
-        if out.exists():
-            out.rmdir()  # empty (checked above)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def register(app: typer.Typer) -> None:

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from arenapref.data.atomic import replacing_folder
 from arenapref.models.base import META_FILE, ModelDirError
 from arenapref.models.manifest import checked_manifest
 from arenapref.models.model_dir import FILES_KEY, record_files
@@ -140,14 +140,8 @@ def average_folds(
         raise FileExistsError(f"{out}: is a file, not a folder")
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out}: exists and is not empty")
-    work = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")  # written whole, then renamed into place
-    try:
+    with replacing_folder(out) as work:  # written whole, then renamed into place
         report = _write_average(folds, work, method, base)
-        if out.exists():
-            out.rmdir()
-        work.rename(out)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return report
 
 

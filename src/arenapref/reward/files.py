@@ -13,8 +13,6 @@ target and renamed over it, so the file is whole or absent.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from arenapref.data.atomic import replacing
 from arenapref.data.errors import DataError
 from arenapref.data.io import read_battles
 from arenapref.data.records import load_records, read_bytes, sniff_container
@@ -162,19 +161,10 @@ def write_rankings(records: list[dict[str, Any]], out: Path) -> None:
         raise DataError(str(out), "is a folder; give a file name, e.g. ranked.jsonl")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    except OSError as exc:
-        raise DataError(str(out), f"cannot write here: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
+        with replacing(out) as temp, temp.open("wb") as stream:
             if out.suffix == ".parquet":
                 pq.write_table(pa.Table.from_pylist(records), stream)
             else:
                 stream.writelines(orjson.dumps(r, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n" for r in records)
-        os.replace(temp, out)
     except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
         raise DataError(str(out), f"cannot write: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
