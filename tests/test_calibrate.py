@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from scipy.optimize import minimize_scalar
 
 from arenapref.data.io import read_battles, write_battles
 from arenapref.data.schema import SOFT_COLUMNS, training_rows
@@ -25,8 +26,8 @@ from arenapref.kaggle.modelcopy import copy_model, directory_extra
 from arenapref.kaggle.runtime import make_submission
 from arenapref.models import registry
 from arenapref.models.base import PreferenceModel
-from arenapref.models.calibrated.family import Calibration
-from arenapref.models.calibrated.fit import SampleTooSmall
+from arenapref.models.calibrated.family import Calibration, CalibrationInputs
+from arenapref.models.calibrated.fit import STRENGTH, Sample, SampleTooSmall, fit_calibration, penalty
 from arenapref.models.calibrated.model import CALIBRATION_CHANGED, CALIBRATION_REASON, CalibratedModel
 from arenapref.models.model_dir import training_data_hash
 from arenapref.serve.app import create_app
@@ -310,3 +311,41 @@ def test_a_damaged_directory_is_refused_on_load(calibrated_dir: Path, files: dic
         (copy / "model.json").write_text(json.dumps(meta))
         code, text = run_cli("predict", copy, files["rest"], "-o", tmp_path / "s.csv")
         assert code == 2 and message in text and "Traceback" not in text, text
+
+
+def _two_way_sample(direction: np.ndarray, a_wins: np.ndarray) -> Sample:
+    """A 2-way sample whose model direction log-odds are `direction` and whose hard labels are `a_wins`."""
+    n = len(direction)
+    inputs = CalibrationInputs(direction, np.zeros(n), np.zeros(n))
+    target = np.column_stack([a_wins, ~a_wins, np.zeros(n)]).astype(float)
+    return Sample(pd.DataFrame({"prompt": [f"p{i}" for i in range(n)]}), inputs, target, np.zeros(n, dtype=bool))
+
+
+def test_the_direction_scale_is_pulled_to_the_anchor_the_sample_supports() -> None:
+    """Labels that follow the model keep a near 1. Labels that ignore it leave a near their maximum-likelihood
+    value (near 0, the class prior), where a single pull toward the model would hold it well above: the prior on
+    a is a mixture anchored at 1 and at 0."""
+    rng = np.random.default_rng(0)
+    direction = rng.normal(0.0, 1.0, 100)
+    follows = rng.random(100) < 1 / (1 + np.exp(-direction))
+    noise = _two_way_sample(direction, rng.random(100) < 0.5)
+    assert fit_calibration(_two_way_sample(direction, follows), ("direction_scale",), STRENGTH).direction_scale > 0.7
+
+    def fit_one(pull: float) -> float:
+        loss = lambda a: noise.losses(Calibration(direction_scale=a)).sum() + pull * (a - 1) ** 2  # noqa: E731
+        return float(minimize_scalar(loss, bounds=(0, 5), method="bounded").x)
+
+    mle, one_anchor = fit_one(0.0), fit_one(STRENGTH)
+    two_anchors = fit_calibration(noise, ("direction_scale",), STRENGTH).direction_scale
+    assert mle < 0.3 and abs(two_anchors - mle) < 0.25 * (one_anchor - mle)
+
+
+def test_the_prior_gradient_matches_its_finite_differences() -> None:
+    theta, fitted = np.array([0.4, 0.3, 1.2, -0.5]), np.array([True, True, True, True])
+    value, grad = penalty(theta, fitted, STRENGTH)
+    step = 1e-6
+    numeric = [
+        (penalty(theta + step * e, fitted, STRENGTH)[0] - penalty(theta - step * e, fitted, STRENGTH)[0]) / (2 * step)
+        for e in np.eye(4)
+    ]
+    assert value > 0 and np.allclose(grad, numeric, atol=1e-6)

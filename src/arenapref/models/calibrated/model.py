@@ -2,11 +2,12 @@
 
 The wrapper reads the wrapped model's probabilities (averaged over both orders unless the model does so itself),
 so it works for every model whose output is probabilities. fit(battles) calibrates on a small labelled sample of
-the target arena (fit.py: a penalised fit toward the model as it is, chosen and cross-validated on the sample);
-match_tie_rate(battles, rate) sets only the tie offset, so that the mean P(tie) over the battles is `rate` (no
-labels needed). The model directory holds the wrapped model's whole directory under `wrapped/` (a nested model
-directory, as an ensemble's members: the Kaggle kit checks and carries it the same way) and, in model.json, the
-calibration, what was fit, the sample's size and SHA-256 and the cross-validated log loss before and after.
+the target arena (fit.py: a penalised fit toward the model as it is, its direction scale toward the model or the
+sample's class prior, cross-validated on the sample); match_tie_rate(battles, rate) sets only the tie offset, so
+that the mean P(tie) over the battles is `rate` (no labels needed). The model directory holds the wrapped model's
+whole directory under `wrapped/` (a nested model directory, as an ensemble's members: the Kaggle kit checks and
+carries it the same way) and, in model.json, the calibration, what was fit, the sample's size and SHA-256 and the
+cross-validated log loss before and after.
 """
 
 from __future__ import annotations
