@@ -131,4 +131,4 @@ def _calibration(sample: Sample, free: tuple[str, ...], seed: int) -> tuple[Cali
         fit = calibrate(sample, free, seed)
     except SampleTooSmall:
         return Calibration(), True
-    return (Calibration(), True) if fit.cv.worse else (fit.calibration, False)
+    return fit.usable, fit.cv.worse

@@ -42,10 +42,10 @@ class TimeBudget:
         """Count `rows` more predicted; after the first batch, print the rate and the projection, and raise
         OverBudget when it passes the limit."""
         self.done += rows
-        elapsed = time.perf_counter() - self.started
         if self.judged:
             return
         self.judged = True
+        elapsed = time.perf_counter() - self.started
         rate = self.done / elapsed if elapsed > 0 else float("inf")
         hours = self.projected_hours(rate)
         if self.say:

@@ -136,6 +136,12 @@ class CalibrationFit:
     free: tuple[str, ...]
     cv: CrossValidation
 
+    @property
+    def usable(self) -> Calibration:
+        """The calibration to use: the fit, or the identity (the model as it is) when the cross-validation calls the
+        fit worse."""
+        return Calibration() if self.cv.worse else self.calibration
+
 
 def penalty(theta: np.ndarray, fitted: np.ndarray, strength: float) -> tuple[float, np.ndarray]:
     """The prior's negative log density (in battles, up to a constant) at the family's vector `theta`, and its

@@ -97,7 +97,7 @@ class CalibratedModel(PreferenceModel):
         sample = Sample.build(battles, self.base_proba(battles))
         self.result = calibrate(sample, self.free, self.seed)
         kept = self.result.cv.worse
-        self.calibration = Calibration() if kept else self.result.calibration
+        self.calibration = self.result.usable
         three_way = sample.tie_allowed
         self.record = {
             "method": "sample",
@@ -145,7 +145,7 @@ class CalibratedModel(PreferenceModel):
         return Calibration().to_dict()
 
     def _changed(self) -> dict[str, dict[str, float]]:
-        identity = Calibration().to_dict()
+        identity = self.identity_values()
         return {
             name: {"from": identity[name], "to": value}
             for name, value in self.calibration.to_dict().items()
